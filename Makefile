@@ -1,0 +1,43 @@
+# Tongban operator and developer entry points. Everything installs into .venv: nothing by hand.
+PYTHON ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install demo test test-sqlite test-postgres lint bench clean messages
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) messages
+
+# Compiled translations are build output, not committed.
+messages: $(STAMP)
+	@cd tongban && ../$(PY) -m django compilemessages --settings=tongban.config.settings -v 0
+
+demo: install
+	$(VENV)/bin/tongban demo
+
+test: install
+	$(PY) -m tests.run_all
+
+test-sqlite: install
+	$(PY) -m tests.run_all --db sqlite
+
+test-postgres: install
+	$(PY) -m tests.run_all --db postgres
+
+lint: install
+	$(VENV)/bin/ruff check tongban tests bench
+	$(VENV)/bin/ruff format --check tongban tests bench
+	$(PY) -m django makemigrations --check --dry-run --settings=tongban.config.settings
+
+bench: install
+	$(PY) -m bench.run_all
+
+clean:
+	rm -rf $(VENV) var/test-*

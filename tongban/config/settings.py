@@ -1,0 +1,184 @@
+"""Settings of one Tongban node. Every value comes from the environment; each is described here.
+
+Nothing secret is in this file: development secrets are generated on first run into ``var/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from tongban.config.env import env_bool, env_int, env_list, env_str, local_secrets
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = BASE_DIR.parent
+
+# TONGBAN_VAR_DIR: where a node keeps its state on disk (SQLite file, uploads, generated secrets).
+VAR_DIR = Path(env_str("TONGBAN_VAR_DIR", str(REPO_DIR / "var"))).resolve()
+
+_secrets = local_secrets(VAR_DIR)
+# TONGBAN_SECRET_KEY: Django's signing key (sessions, CSRF). Generated into var/secrets.json if unset.
+SECRET_KEY = _secrets["SECRET_KEY"]
+# TONGBAN_PII_KEY: 32-byte hex key for AES-GCM encryption of ID and phone numbers at rest.
+PII_KEY = _secrets["PII_KEY"]
+# TONGBAN_PII_HASH_KEY: 32-byte hex key for the keyed hash (HMAC-SHA256) used to look up encrypted values.
+PII_HASH_KEY = _secrets["PII_HASH_KEY"]
+
+# TONGBAN_DEBUG: Django debug pages. Off unless asked for; never on in production.
+DEBUG = env_bool("TONGBAN_DEBUG", False)
+# TONGBAN_ALLOWED_HOSTS: comma-separated host names this node answers to.
+ALLOWED_HOSTS = env_list("TONGBAN_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+# TONGBAN_CSRF_TRUSTED_ORIGINS: comma-separated origins allowed to POST forms (behind a proxy).
+CSRF_TRUSTED_ORIGINS = env_list("TONGBAN_CSRF_TRUSTED_ORIGINS", [])
+
+# TONGBAN_NODE_CODE: this node's GB/T 2260 division code (its identity in the federation).
+NODE_CODE = env_str("TONGBAN_NODE_CODE", "340100")
+# TONGBAN_NODE_NAME: this node's display name.
+NODE_NAME = env_str("TONGBAN_NODE_NAME", "合肥市")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "tongban.core",
+    "tongban.regions",
+    "tongban.accounts",
+    "tongban.catalogue",
+    "tongban.cases",
+    "tongban.notifications",
+    "tongban.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "tongban.web.middleware.PreferencesMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tongban.core.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "tongban.config.urls"
+WSGI_APPLICATION = "tongban.config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tongban.web.context_processors.node",
+            ],
+        },
+    },
+]
+
+# DATABASE_URL: where the node's database is. Unset: SQLite in var/tongban.sqlite3 (the embedded
+# default). Production: postgres://user:password@host:5432/name.
+# TONGBAN_DB_CONN_MAX_AGE: seconds a database connection is kept open between requests.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'tongban.sqlite3'}"),
+        conn_max_age=env_int("TONGBAN_DB_CONN_MAX_AGE", 60),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers work while a writer commits; IMMEDIATE avoids upgrade deadlocks between writers.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["tongban.accounts.backends.LockoutAwareBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# TONGBAN_PASSWORD_HASHER: "pbkdf2" (Django's default) or "fast" for the test suite only.
+if env_str("TONGBAN_PASSWORD_HASHER", "pbkdf2") == "fast":
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
+
+# TONGBAN_LOGIN_MAX_FAILURES: failed logins in a row before an account is locked.
+LOGIN_MAX_FAILURES = env_int("TONGBAN_LOGIN_MAX_FAILURES", 5)
+# TONGBAN_LOGIN_LOCKOUT_MINUTES: how long a locked account stays locked.
+LOGIN_LOCKOUT_MINUTES = env_int("TONGBAN_LOGIN_LOCKOUT_MINUTES", 15)
+# TONGBAN_REALNAME_VERIFIER: dotted path of the real-name verification provider.
+REALNAME_VERIFIER = env_str("TONGBAN_REALNAME_VERIFIER", "tongban.accounts.realname.CheckDigitVerifier")
+
+# TONGBAN_SESSION_HOURS: how long a portal session lives without activity.
+SESSION_COOKIE_AGE = env_int("TONGBAN_SESSION_HOURS", 8) * 3600
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# TONGBAN_SECURE_COOKIES: send cookies over HTTPS only (set it when the node is behind TLS).
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("TONGBAN_SECURE_COOKIES", False)
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+# Served by WhiteNoise straight from the apps' static folders: nothing to collect in the demo.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+MEDIA_ROOT = VAR_DIR / "media"
+
+# TONGBAN_UPLOAD_MAX_MB: largest accepted upload for one material, in MiB.
+UPLOAD_MAX_BYTES = env_int("TONGBAN_UPLOAD_MAX_MB", 10) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = UPLOAD_MAX_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Accepted kinds of uploaded material, decided by their content (magic bytes), never by their name.
+UPLOAD_ALLOWED_MIME = ("application/pdf", "image/jpeg", "image/png")
+
+# TONGBAN_DUE_SOON_WORKDAYS: a case is marked 临近到期 this many working days before its deadline.
+DUE_SOON_WORKDAYS = env_int("TONGBAN_DUE_SOON_WORKDAYS", 2)
+
+# TONGBAN_EMAIL_BACKEND: Django mail backend; console by default, SMTP in production.
+EMAIL_BACKEND = env_str("TONGBAN_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# TONGBAN_EMAIL_HOST / TONGBAN_EMAIL_PORT: the SMTP relay when the SMTP backend is used.
+EMAIL_HOST = env_str("TONGBAN_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("TONGBAN_EMAIL_PORT", 25)
+# TONGBAN_EMAIL_FROM: sender address of notification e-mails.
+DEFAULT_FROM_EMAIL = env_str("TONGBAN_EMAIL_FROM", "noreply@tongban.invalid")
+
+# TONGBAN_LOG_LEVEL: log level of the node's own loggers.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"mask_pii": {"()": "tongban.core.logging.MaskPIIFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_pii"]},
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"tongban": {"level": env_str("TONGBAN_LOG_LEVEL", "INFO"), "propagate": True}},
+}
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,25 @@
+from django.utils import translation
+
+LANG_COOKIE = "tongban_lang"
+LARGE_TEXT_COOKIE = "tongban_large_text"
+
+
+class PreferencesMiddleware:
+    """Applies a visitor's language and large-text (适老化) choices, kept in cookies so they stay on.
+
+    A signed-in user's large-text choice is also kept on the account (``User.large_text``).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        lang = request.COOKIES.get(LANG_COOKIE)
+        if lang in ("zh-hans", "en"):
+            request.META["HTTP_ACCEPT_LANGUAGE"] = lang
+        else:
+            request.META["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+        request.large_text = request.COOKIES.get(LARGE_TEXT_COOKIE) == "1"
+        response = self.get_response(request)
+        translation.deactivate()
+        return response
