@@ -1,0 +1,170 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tongban.accounts.constants import IdType
+from tongban.cases.constants import CaseAction, CaseStatus, Channel
+from tongban.catalogue.constants import ServiceMode
+from tongban.core import pii
+
+
+class Case(models.Model):
+    """One application (办件). Its status changes only through ``tongban.cases.services``."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    number = models.CharField(_("办件编号"), max_length=32, unique=True)
+    item = models.ForeignKey("catalogue.ServiceItem", on_delete=models.PROTECT, related_name="cases")
+    handling_org = models.ForeignKey(
+        "regions.Organisation", on_delete=models.PROTECT, related_name="handled_cases", verbose_name=_("办理单位")
+    )
+    # Where the applicant applied and follows the case; where the authority decides it.
+    receiving_node = models.CharField(_("受理地节点"), max_length=6)
+    handling_node = models.CharField(_("办理地节点"), max_length=6)
+    mode = models.CharField(_("办理方式"), max_length=16, choices=ServiceMode.choices)
+    channel = models.CharField(_("申请渠道"), max_length=16, choices=Channel.choices)
+    status = models.CharField(_("状态"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.SUBMITTED)
+
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    applicant_name = models.CharField(_("申请人"), max_length=128)
+    applicant_id_type = models.CharField(max_length=8, choices=IdType.choices)
+    applicant_id_enc = models.TextField(editable=False)
+    applicant_id_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    applicant_phone_enc = models.TextField(blank=True, editable=False)
+    # For 代收: the window clerk who checked identity and took the papers in, and their window.
+    intake_clerk = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="intake_cases"
+    )
+    intake_org = models.ForeignKey(
+        "regions.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="intake_cases"
+    )
+    form_data = models.JSONField(_("申请表"), default=dict)
+
+    submitted_at = models.DateTimeField(_("提交时间"))
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # The deadline that applies now: intake (5 working days) before acceptance, the promised limit after.
+    due_date = models.DateField(_("办理期限"), null=True, blank=True, db_index=True)
+    due_provisional = models.BooleanField(_("期限为暂定"), default=False)
+    # Working days the clock stood still (补正, 特别程序) since acceptance; extends the deadline.
+    paused_workdays = models.PositiveIntegerField(default=0)
+    paused_since = models.DateField(null=True, blank=True)
+    status_before_pause = models.CharField(max_length=24, blank=True)
+    decision_reason = models.TextField(_("决定理由"), blank=True)
+    client_token = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name = _("办件")
+        verbose_name_plural = _("办件")
+        indexes = [
+            models.Index(fields=["handling_org", "status", "due_date"], name="case_queue_idx"),
+            models.Index(fields=["applicant", "-submitted_at"], name="case_applicant_idx"),
+        ]
+        constraints = [
+            # A retried or double-clicked submission carries the same token: one case, not two.
+            models.UniqueConstraint(
+                fields=["client_token"],
+                condition=~models.Q(client_token=""),
+                name="unique_case_client_token",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def applicant_id_masked(self) -> str:
+        return pii.mask_id_number(pii.decrypt(self.applicant_id_enc, purpose="id_number"))
+
+    @property
+    def applicant_phone_masked(self) -> str:
+        if not self.applicant_phone_enc:
+            return ""
+        return pii.mask_phone(pii.decrypt(self.applicant_phone_enc, purpose="phone"))
+
+
+class CaseNumberCounter(models.Model):
+    """Per node and day, the last sequence used in a case number."""
+
+    node_code = models.CharField(max_length=6)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["node_code", "day"], name="unique_counter_day")]
+
+
+class CaseEvent(models.Model):
+    """One row per transition or action on a case (办件记录): who, when, what, why. Never changed."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=24, choices=CaseAction.choices)
+    from_status = models.CharField(max_length=24, blank=True, choices=CaseStatus.choices)
+    to_status = models.CharField(max_length=24, choices=CaseStatus.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    actor_label = models.CharField(_("操作人"), max_length=128)
+    reason = models.TextField(_("理由"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("办件记录")
+        verbose_name_plural = _("办件记录")
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.action}"
+
+
+def material_upload_path(instance: "CaseMaterial", filename: str) -> str:
+    # Never the uploader's file name on disk: only a random name with the extension of the detected type.
+    return f"cases/{instance.case.public_id}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class CaseMaterial(models.Model):
+    """A material handed in for a case: an upload, or (for 代收) a scan made at the window."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="materials")
+    material = models.ForeignKey("catalogue.Material", null=True, blank=True, on_delete=models.PROTECT)
+    name = models.CharField(_("材料名称"), max_length=200)
+    file = models.FileField(upload_to=material_upload_path, max_length=255)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # 0 for the application itself, n for the answer to the n-th 补正 notice.
+    round = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["round", "id"]
+        verbose_name = _("办件材料")
+        verbose_name_plural = _("办件材料")
+
+    @property
+    def extension(self) -> str:
+        return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(self.content_type, ".bin")
+
+
+class CorrectionNotice(models.Model):
+    """一次性告知: one notice that lists everything the applicant must add or fix."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="correction_notices")
+    round = models.PositiveIntegerField()
+    # [{"material": "<code or ''>", "name": "…", "reason": "…"}]
+    items = models.JSONField()
+    note = models.TextField(blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["round"]
+        constraints = [models.UniqueConstraint(fields=["case", "round"], name="unique_notice_round")]

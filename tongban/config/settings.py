@@ -143,7 +143,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# TONGBAN_STATIC_ROOT: where `collectstatic` puts files for a front proxy; unset, WhiteNoise serves
+# them straight from the installed apps.
+STATIC_ROOT = env_str("TONGBAN_STATIC_ROOT", "") or None
 # Served by WhiteNoise straight from the apps' static folders: nothing to collect in the demo.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

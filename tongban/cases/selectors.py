@@ -1,0 +1,106 @@
+"""Reads of cases: queues, the applicant's list, one case with its timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+from django.db.models import Case as When_
+from django.db.models import IntegerField, QuerySet, Value, When
+from django.utils import timezone
+
+from tongban.accounts.models import User
+from tongban.cases import access
+from tongban.cases.constants import FINAL_STATUSES, PAUSED_STATUSES, CaseStatus, DueMark
+from tongban.cases.models import Case, CaseEvent, CaseMaterial, CorrectionNotice
+from tongban.core import workdays
+
+# Statuses in a reviewer's working queue, i.e. waiting for the authority.
+QUEUE_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED, CaseStatus.UNDER_REVIEW, CaseStatus.SPECIAL_PROCEDURE,
+                  CaseStatus.APPROVED)
+DONE_STATUSES = tuple(FINAL_STATUSES)
+
+
+def due_mark(case: Case, *, today: date | None = None) -> str:
+    """正常 / 临近到期 / 已超期 / 计时暂停 / 已办结, counted in working days."""
+    if case.status in FINAL_STATUSES or case.status == CaseStatus.APPROVED:
+        return DueMark.DONE
+    if case.status in PAUSED_STATUSES:
+        return DueMark.PAUSED
+    if case.due_date is None:
+        return DueMark.ON_TIME
+    today = today or timezone.localdate()
+    if today > case.due_date:
+        return DueMark.OVERDUE
+    if workdays.workdays_between(today, case.due_date) <= settings.DUE_SOON_WORKDAYS:
+        return DueMark.DUE_SOON
+    return DueMark.ON_TIME
+
+
+def case_queue(*, user: User, status: str | None = None, item_code: str | None = None,
+               query: str = "") -> QuerySet[Case]:
+    """A reviewer's queue: the organisation's open cases, most urgent deadline first.
+
+    Paused cases (补正, 特别程序) sort after the running ones since nothing is due from the authority.
+    """
+    if not access.can_see_queue(user):
+        return Case.objects.none()
+    qs = access.cases_visible_to(user).select_related("item", "handling_org")
+    if status == "done":
+        qs = qs.filter(status__in=DONE_STATUSES)
+    elif status:
+        qs = qs.filter(status=status)
+    else:
+        qs = qs.filter(status__in=(*QUEUE_STATUSES, CaseStatus.CORRECTION))
+    if item_code:
+        qs = qs.filter(item__implementation_code=item_code)
+    if query:
+        qs = qs.filter(number__startswith=query.strip()) if query.strip().isdigit() else qs.filter(
+            applicant_name__contains=query.strip())
+    paused_last = When_(When(status__in=list(PAUSED_STATUSES), then=Value(1)), default=Value(0),
+                        output_field=IntegerField())
+    return qs.annotate(paused_last=paused_last).order_by("paused_last", "due_date", "submitted_at")
+
+
+def cases_of_applicant(*, user: User) -> QuerySet[Case]:
+    return access.cases_visible_to(user).select_related("item", "handling_org").order_by("-submitted_at")
+
+
+@dataclass
+class CaseDetail:
+    case: Case
+    events: list[CaseEvent]
+    materials: list[CaseMaterial]
+    notices: list[CorrectionNotice]
+    open_notice: CorrectionNotice | None
+    mark: str
+
+
+def case_detail(*, user: User, number: str) -> CaseDetail:
+    case = access.case_for(user, number)
+    events = list(case.events.select_related("actor").order_by("created_at", "id"))
+    materials = list(case.materials.all())
+    notices = list(case.correction_notices.all())
+    open_notice = next((n for n in reversed(notices) if n.resolved_at is None), None)
+    return CaseDetail(case, events, materials, notices, open_notice, due_mark(case))
+
+
+def case_material_for(*, user: User, number: str, material_id: int) -> CaseMaterial:
+    case = access.case_for(user, number)
+    from tongban.cases import error_codes
+    from tongban.core.errors import NotFound
+
+    try:
+        return case.materials.get(pk=material_id)
+    except CaseMaterial.DoesNotExist:
+        raise NotFound(error_codes.CASE_NOT_FOUND, "未找到该材料。") from None
+
+
+def queue_counts(*, user: User) -> dict[str, int]:
+    from django.db.models import Count
+
+    rows = access.cases_visible_to(user).values("status").annotate(n=Count("id"))
+    return {r["status"]: r["n"] for r in rows}
+
+

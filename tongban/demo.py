@@ -1,0 +1,142 @@
+"""``tongban demo``: a ready node with the reference catalogue and demo accounts, on :8000.
+
+Idempotent: a second run migrates nothing new, reloads the catalogue without duplicates, reuses the
+accounts and their passwords (kept in ``var/demo-accounts.json``, outside git), and starts serving.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    password: str
+    note: str
+
+
+def _passwords(path: Path, names: list[str]) -> dict[str, str]:
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    changed = False
+    for name in names:
+        if name not in stored:
+            stored[name] = "Tb-" + secrets.token_urlsafe(9)
+            changed = True
+    if changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(stored, indent=2, ensure_ascii=False))
+        path.chmod(0o600)
+    return stored
+
+
+def demo_accounts_ensure() -> list[DemoAccount]:
+    """Creates (once) a citizen, an enterprise, a window clerk, reviewers and an administrator."""
+    from django.conf import settings
+    from stdnum.cn import ric, uscc
+
+    from tongban.accounts import services as accounts
+    from tongban.accounts.models import User
+    from tongban.regions.models import Organisation
+
+    node = settings.NODE_CODE
+    # stdnum computes a check digit over a number that has a placeholder in the last position.
+    names = ["citizen", "enterprise", "clerk", "reviewer", "admin"]
+    pw = _passwords(settings.VAR_DIR / "demo-accounts.json", names)
+    authorities = list(Organisation.objects.filter(kind="authority", region__code__startswith=node[:4]).order_by("name"))
+    window = Organisation.objects.filter(kind="window", region__code__startswith=node[:4]).order_by("name").first()
+    market = next((o for o in authorities if "市场监督" in o.name), authorities[0] if authorities else None)
+    if market is None or window is None:
+        raise SystemExit(f"节点 {node} 的目录中没有审批部门或综合服务窗口：请先加载参考数据（tongban catalogue load）。")
+
+    def exists(username: str) -> bool:
+        return User.objects.filter(username=username).exists()
+
+    from tongban.regions.models import Region
+
+    district = Region.objects.filter(parent_id=node, level="district").order_by("code").first()
+    home = district.code if district else node
+    body = f"{home}19900307123"
+    if not exists("citizen"):
+        accounts.citizen_register(
+            username="citizen", password=pw["citizen"], real_name="张晓明",
+            id_number=body + ric.calc_check_digit(body + '0'), phone="13855110000", email="citizen@example.invalid",
+        )
+    if not exists("enterprise"):
+        code = "91" + node + "MA2T0A015"
+        rep = f"{home}19850615234"
+        agent = f"{home}19920920345"
+        accounts.enterprise_register(
+            username="enterprise", password=pw["enterprise"], enterprise_name="合肥通办示范科技有限公司",
+            uscc=code + uscc.calc_check_digit(code), legal_rep_name="王建国", legal_rep_id_number=rep + ric.calc_check_digit(rep + '0'),
+            agent_name="李娜", agent_id_number=agent + ric.calc_check_digit(agent + '0'), phone="13955120000",
+        )
+    if not exists("clerk"):
+        accounts.staff_create(username="clerk", password=pw["clerk"], real_name="陈窗口", organisation=window, roles=["window_clerk"])
+    if not exists("reviewer"):
+        accounts.staff_create(username="reviewer", password=pw["reviewer"], real_name="刘审批", organisation=market, roles=["reviewer"])
+    if not exists("admin"):
+        accounts.staff_create(
+            username="admin", password=pw["admin"], real_name="周管理", organisation=window, roles=["admin", "supervisor"]
+        )
+    # One reviewer per other authority of the node's city, sharing the reviewer's password, so every
+    # local item can be worked in the demo.
+    for i, org in enumerate(o for o in authorities if o != market):
+        username = f"reviewer{i + 2}"
+        if not exists(username):
+            accounts.staff_create(username=username, password=pw["reviewer"], real_name=f"审批员{i + 2}", organisation=org, roles=["reviewer"])
+    return [
+        DemoAccount("citizen", "自然人（张晓明）", pw["citizen"], "申请、查看我的办件"),
+        DemoAccount("enterprise", "法人（合肥通办示范科技有限公司）", pw["enterprise"], "以企业身份申请"),
+        DemoAccount("clerk", f"窗口人员（{window.name}）", pw["clerk"], "窗口代收"),
+        DemoAccount("reviewer", f"审批人员（{market.name}）", pw["reviewer"], "受理、补正、办结"),
+        DemoAccount("admin", "管理员", pw["admin"], "后台 /admin/ 与全部办件"),
+    ]
+
+
+def demo_prepare() -> list[DemoAccount]:
+    from django.core.management import call_command
+
+    from tongban.catalogue.loader import reference_data_load
+
+    call_command("migrate", verbosity=0, interactive=False)
+    reference_data_load()
+    return demo_accounts_ensure()
+
+
+def print_banner(accounts: list[DemoAccount], url: str) -> None:
+    print()
+    print(f"  通办 Tongban 演示节点已就绪：{url}")
+    print(f"  接口文档：{url}api/v1/docs    后台：{url}admin/")
+    print()
+    print("  演示账户（密码保存在 var/demo-accounts.json）：")
+    for a in accounts:
+        print(f"    {a.username:<11} {a.password:<16} {a.role}：{a.note}")
+    print("    reviewerN   与 reviewer 同密码  本市其他审批部门")
+    print()
+    print("  按 Ctrl-C 停止。")
+    print(flush=True)
+
+
+def demo_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="tongban demo", description="准备并运行演示节点")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--prepare-only", action="store_true", help="只准备数据，不启动服务")
+    args = parser.parse_args(argv)
+    import django
+
+    django.setup()
+    accounts = demo_prepare()
+    url = f"http://127.0.0.1:{args.port}/"
+    print_banner(accounts, url)
+    if args.prepare_only:
+        return 0
+    from tongban.server import serve
+
+    serve(host="127.0.0.1", port=args.port, workers=2, threads=4)
+    return 0
