@@ -28,6 +28,27 @@ def _setup() -> None:
     django.setup()
 
 
+def _database_ready() -> bool:
+    """The embedded SQLite database is prepared on first use; a production database is never migrated
+    behind the operator's back: they are told what to run instead."""
+    from django.conf import settings
+    from django.db import DEFAULT_DB_ALIAS, connections
+    from django.db.migrations.executor import MigrationExecutor
+
+    connection = connections[DEFAULT_DB_ALIAS]
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if not pending:
+        return True
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+        return True
+    print("tongban: 数据库尚未迁移到当前版本，请先运行 `tongban manage migrate`。", file=sys.stderr)
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -55,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     elif command not in PASSTHROUGH:
         print(f"tongban: 未知命令“{command}”。运行 tongban --help 查看可用命令。", file=sys.stderr)
         return 2
+    if command not in ("migrate", "help", "makemigrations"):
+        _setup()
+        if not _database_ready():
+            return 2
     from django.core.management import execute_from_command_line
 
     try:

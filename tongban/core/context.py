@@ -17,11 +17,12 @@ class Origin:
     address: str = ""  # client IP for web/api; host or task name otherwise
 
 
-_origin: ContextVar[Origin] = ContextVar("tongban_origin", default=Origin(channel="system"))
+_SYSTEM = Origin(channel="system")
+_origin: ContextVar[Origin | None] = ContextVar("tongban_origin", default=None)
 
 
 def current_origin() -> Origin:
-    return _origin.get()
+    return _origin.get() or _SYSTEM
 
 
 @contextlib.contextmanager

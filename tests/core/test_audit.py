@@ -1,0 +1,203 @@
+"""The hash-chained audit log: appends, immutability, and detection of tampering."""
+
+import datetime as dt
+import threading
+import uuid
+
+import pytest
+from django.db import connection, connections, transaction
+
+from tongban.core import audit, error_codes
+from tongban.core.context import Origin, acting_from
+from tongban.core.errors import Conflict
+from tongban.core.models import AuditEntry, AuditHead, HolidayYear
+
+pytestmark = pytest.mark.django_db
+
+
+class Boom(Exception):
+    pass
+
+
+def write(n: int, action: str = "test.act") -> list[AuditEntry]:
+    return [audit.record(actor=None, action=action, data={"i": i}) for i in range(1, n + 1)]
+
+
+def test_clean_chain_verifies():
+    write(5)
+    assert audit.verify() == audit.AuditVerdict(ok=True, checked=5, first_broken_seq=None, reason="")
+
+
+def test_empty_log_verifies():
+    assert audit.verify().ok
+
+
+def test_entries_are_numbered_and_linked_from_genesis():
+    first, second = write(2)
+    assert (first.seq, second.seq) == (1, 2)
+    assert first.prev_hash == audit.GENESIS_HASH
+    assert second.prev_hash == first.entry_hash
+    head = AuditHead.objects.get()
+    assert (head.last_seq, head.last_hash) == (2, second.entry_hash)
+
+
+def test_entry_records_origin_and_system_actor():
+    with acting_from(Origin(channel="web", address="10.1.2.3")):
+        entry = audit.record(actor=None, action="test.origin")
+    entry.refresh_from_db()
+    assert (entry.channel, entry.address, entry.actor_id, entry.actor_label) == (
+        "web",
+        "10.1.2.3",
+        None,
+        "system",
+    )
+
+
+def test_entry_records_the_acting_user(django_user_model):
+    user = django_user_model.objects.create_user(username="zhangsan", password="x-Strong-pass-1")
+    entry = audit.record(actor=user, action="test.user", target=user)
+    assert (entry.actor_id, entry.actor_label) == (user.pk, "zhangsan")
+    # Users have a public UUID: it is what the log names, not the internal key.
+    assert (entry.target_type, entry.target_id) == ("accounts.user", str(user.public_id))
+
+
+def test_target_is_named_by_business_number_then_public_id_then_pk():
+    year = HolidayYear.objects.create(year=2030, source="测试")
+    assert audit.record(actor=None, action="t", target=year).target_id == str(year.pk)
+    year.public_id = uuid.UUID(int=7)
+    assert audit.record(actor=None, action="t", target=year).target_id == str(uuid.UUID(int=7))
+    year.number = "SH2026112100001"
+    entry = audit.record(actor=None, action="t", target=year)
+    assert (entry.target_type, entry.target_id) == ("core.holidayyear", "SH2026112100001")
+
+
+def test_data_of_any_json_shape_survives_the_database_round_trip():
+    audit.record(
+        actor=None,
+        action="test.data",
+        data={
+            "z": [1, 2.5, None, True],
+            "a": {"名称": "元旦", "when": dt.date(2027, 1, 1)},
+            "id": uuid.UUID(int=1),
+        },
+    )
+    assert audit.verify().ok
+    assert AuditEntry.objects.get().data["a"]["when"] == "2027-01-01"
+
+
+def test_personal_data_in_audit_data_is_masked():
+    entry = audit.record(
+        actor=None, action="test.pii", data={"note": "身份证 340102199001011234 手机 13812345678"}
+    )
+    assert "340102199001011234" not in str(entry.data)
+    assert "13812345678" not in str(entry.data)
+    assert audit.verify().ok
+
+
+def test_record_in_rolled_back_transaction_leaves_no_entry():
+    write(1)
+    with pytest.raises(Boom), transaction.atomic():
+        audit.record(actor=None, action="test.rolled_back")
+        raise Boom
+    assert list(AuditEntry.objects.values_list("action", flat=True)) == ["test.act"]
+    assert AuditHead.objects.get().last_seq == 1
+    assert audit.verify().ok
+    assert audit.record(actor=None, action="test.after").seq == 2
+
+
+def test_tampered_data_is_named_by_seq():
+    write(5)
+    AuditEntry.objects.filter(seq=3).update(data={"i": 999})
+    verdict = audit.verify()
+    assert (verdict.ok, verdict.first_broken_seq, verdict.checked) == (False, 3, 2)
+    assert "改动" in verdict.reason
+
+
+def test_tampered_entry_with_recomputed_hash_breaks_the_next_link():
+    write(5)
+    forged = AuditEntry.objects.get(seq=3)
+    forged.action = "test.forged"
+    AuditEntry.objects.filter(seq=3).update(action="test.forged", entry_hash=audit._entry_hash(forged))
+    verdict = audit.verify()
+    assert (verdict.ok, verdict.first_broken_seq) == (False, 4)
+
+
+def test_deleted_middle_entry_is_detected():
+    write(5)
+    AuditEntry.objects.filter(seq=3).delete()
+    verdict = audit.verify()
+    assert (verdict.ok, verdict.first_broken_seq) == (False, 4)
+    assert "第 3 至 3 条记录缺失" in verdict.reason
+
+
+def test_deleted_first_entry_is_detected():
+    write(3)
+    AuditEntry.objects.filter(seq=1).delete()
+    assert audit.verify().first_broken_seq == 2
+
+
+def test_truncated_tail_is_detected_through_the_head():
+    write(5)
+    AuditEntry.objects.filter(seq__gte=4).delete()
+    verdict = audit.verify()
+    assert (verdict.ok, verdict.first_broken_seq, verdict.checked) == (False, 4, 3)
+
+
+def test_rewritten_head_is_detected():
+    write(2)
+    AuditHead.objects.update(last_hash="f" * 64)
+    assert audit.verify().ok is False
+
+
+def test_missing_head_with_entries_is_detected_and_stops_appends():
+    write(2)
+    AuditHead.objects.all().delete()
+    assert audit.verify().ok is False
+    with pytest.raises(RuntimeError):
+        audit.record(actor=None, action="test.after")
+
+
+def test_entries_cannot_be_changed_or_deleted_through_the_model():
+    entry = write(1)[0]
+    entry.action = "test.changed"
+    with pytest.raises(Conflict) as exc:
+        entry.save()
+    assert exc.value.code == error_codes.AUDIT_ENTRY_IMMUTABLE
+    with pytest.raises(Conflict):
+        entry.delete()
+    assert AuditEntry.objects.get().action == "test.act"
+
+
+def test_verify_reads_in_chunks(monkeypatch):
+    monkeypatch.setattr(audit, "_VERIFY_CHUNK", 2)
+    write(7)
+    assert audit.verify().checked == 7
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_concurrent_appends_serialise_into_one_gap_free_chain():
+    threads_n, per_thread = 8, 5
+    barrier = threading.Barrier(threads_n)
+    failures: list[BaseException] = []
+
+    def worker(k: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(per_thread):
+                audit.record(actor=None, action="test.concurrent", data={"k": k, "i": i})
+        except BaseException as exc:  # reported below; a thread cannot fail the test itself
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(threads_n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    assert list(AuditEntry.objects.values_list("seq", flat=True)) == list(
+        range(1, threads_n * per_thread + 1)
+    )
+    assert audit.verify().ok
