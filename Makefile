@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test test-sqlite test-postgres lint bench clean messages
+.PHONY: install demo test test-sqlite test-postgres lint bench clean messages browser
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,10 +22,19 @@ messages: $(STAMP)
 demo: install
 	$(VENV)/bin/tongban demo
 
-test: install
+# Browser tests drive Debian's Chromium through Playwright (no browser download). Installed here
+# when missing and the machine allows it; otherwise the browser tests skip and say why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Chromium and CJK fonts from the Debian packages…"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	  else echo "Chromium is not installed and cannot be installed here: browser tests will be skipped."; fi; }
+
+test: install browser
 	$(PY) -m tests.run_all
 
-test-sqlite: install
+test-sqlite: install browser
 	$(PY) -m tests.run_all --db sqlite
 
 test-postgres: install

@@ -32,14 +32,20 @@ def uscc_code(prefix: str = "11340100", org: str | None = None) -> str:
     return body + uscc.calc_check_digit(body)
 
 
-def region(code: str = "340100", name: str = "合肥市", level: str = "city", parent: str | None = None) -> Region:
+def region(
+    code: str = "340100", name: str = "合肥市", level: str = "city", parent: str | None = None
+) -> Region:
     if parent:
         Region.objects.get_or_create(code=parent, defaults={"name": "安徽省", "level": "province"})
-    obj, _ = Region.objects.get_or_create(code=code, defaults={"name": name, "level": level, "parent_id": parent})
+    obj, _ = Region.objects.get_or_create(
+        code=code, defaults={"name": name, "level": level, "parent_id": parent}
+    )
     return obj
 
 
-def organisation(name: str = "合肥市市场监督管理局", kind: str = "authority", region_code: str = "340100") -> Organisation:
+def organisation(
+    name: str = "合肥市市场监督管理局", kind: str = "authority", region_code: str = "340100"
+) -> Organisation:
     reg = region(region_code) if region_code == "340100" else Region.objects.get(code=region_code)
     return Organisation.objects.create(name=name, uscc=uscc_code("11" + region_code), kind=kind, region=reg)
 
@@ -56,11 +62,21 @@ FORM_SCHEMA = {
 }
 
 
-def item(authority: Organisation, *, name: str = "内资有限公司设立登记", city_code: str = "340100", code: str | None = None,
-         modes=("full_online", "proxy_intake"), promised: int = 3, materials=(("sqs", "公司登记（备案）申请书", True),
-                                                                                 ("zc", "公司章程", True),
-                                                                                 ("zs", "住所使用证明", False)),
-         subject_types=("person", "enterprise")) -> ServiceItem:
+def item(
+    authority: Organisation,
+    *,
+    name: str = "内资有限公司设立登记",
+    city_code: str = "340100",
+    code: str | None = None,
+    modes=("full_online", "proxy_intake"),
+    promised: int = 3,
+    materials=(
+        ("sqs", "公司登记（备案）申请书", True),
+        ("zc", "公司章程", True),
+        ("zs", "住所使用证明", False),
+    ),
+    subject_types=("person", "enterprise"),
+) -> ServiceItem:
     it = ServiceItem.objects.create(
         basic_code="000201001000",
         implementation_code=code or f"000201001000{city_code}{next(_seq):04d}",

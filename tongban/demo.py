@@ -48,11 +48,17 @@ def demo_accounts_ensure() -> list[DemoAccount]:
     # stdnum computes a check digit over a number that has a placeholder in the last position.
     names = ["citizen", "enterprise", "clerk", "reviewer", "admin"]
     pw = _passwords(settings.VAR_DIR / "demo-accounts.json", names)
-    authorities = list(Organisation.objects.filter(kind="authority", region__code__startswith=node[:4]).order_by("name"))
-    window = Organisation.objects.filter(kind="window", region__code__startswith=node[:4]).order_by("name").first()
+    authorities = list(
+        Organisation.objects.filter(kind="authority", region__code__startswith=node[:4]).order_by("name")
+    )
+    window = (
+        Organisation.objects.filter(kind="window", region__code__startswith=node[:4]).order_by("name").first()
+    )
     market = next((o for o in authorities if "市场监督" in o.name), authorities[0] if authorities else None)
     if market is None or window is None:
-        raise SystemExit(f"节点 {node} 的目录中没有审批部门或综合服务窗口：请先加载参考数据（tongban catalogue load）。")
+        raise SystemExit(
+            f"节点 {node} 的目录中没有审批部门或综合服务窗口：请先加载参考数据（tongban catalogue load）。"
+        )
 
     def exists(username: str) -> bool:
         return User.objects.filter(username=username).exists()
@@ -64,32 +70,64 @@ def demo_accounts_ensure() -> list[DemoAccount]:
     body = f"{home}19900307123"
     if not exists("citizen"):
         accounts.citizen_register(
-            username="citizen", password=pw["citizen"], real_name="张晓明",
-            id_number=body + ric.calc_check_digit(body + '0'), phone="13855110000", email="citizen@example.invalid",
+            username="citizen",
+            password=pw["citizen"],
+            real_name="张晓明",
+            id_number=body + ric.calc_check_digit(body + "0"),
+            phone="13855110000",
+            email="citizen@example.invalid",
         )
     if not exists("enterprise"):
         code = "91" + node + "MA2T0A015"
         rep = f"{home}19850615234"
         agent = f"{home}19920920345"
         accounts.enterprise_register(
-            username="enterprise", password=pw["enterprise"], enterprise_name="合肥通办示范科技有限公司",
-            uscc=code + uscc.calc_check_digit(code), legal_rep_name="王建国", legal_rep_id_number=rep + ric.calc_check_digit(rep + '0'),
-            agent_name="李娜", agent_id_number=agent + ric.calc_check_digit(agent + '0'), phone="13955120000",
+            username="enterprise",
+            password=pw["enterprise"],
+            enterprise_name="合肥通办示范科技有限公司",
+            uscc=code + uscc.calc_check_digit(code),
+            legal_rep_name="王建国",
+            legal_rep_id_number=rep + ric.calc_check_digit(rep + "0"),
+            agent_name="李娜",
+            agent_id_number=agent + ric.calc_check_digit(agent + "0"),
+            phone="13955120000",
         )
     if not exists("clerk"):
-        accounts.staff_create(username="clerk", password=pw["clerk"], real_name="陈窗口", organisation=window, roles=["window_clerk"])
+        accounts.staff_create(
+            username="clerk",
+            password=pw["clerk"],
+            real_name="陈窗口",
+            organisation=window,
+            roles=["window_clerk"],
+        )
     if not exists("reviewer"):
-        accounts.staff_create(username="reviewer", password=pw["reviewer"], real_name="刘审批", organisation=market, roles=["reviewer"])
+        accounts.staff_create(
+            username="reviewer",
+            password=pw["reviewer"],
+            real_name="刘审批",
+            organisation=market,
+            roles=["reviewer"],
+        )
     if not exists("admin"):
         accounts.staff_create(
-            username="admin", password=pw["admin"], real_name="周管理", organisation=window, roles=["admin", "supervisor"]
+            username="admin",
+            password=pw["admin"],
+            real_name="周管理",
+            organisation=window,
+            roles=["admin", "supervisor"],
         )
     # One reviewer per other authority of the node's city, sharing the reviewer's password, so every
     # local item can be worked in the demo.
     for i, org in enumerate(o for o in authorities if o != market):
         username = f"reviewer{i + 2}"
         if not exists(username):
-            accounts.staff_create(username=username, password=pw["reviewer"], real_name=f"审批员{i + 2}", organisation=org, roles=["reviewer"])
+            accounts.staff_create(
+                username=username,
+                password=pw["reviewer"],
+                real_name=f"审批员{i + 2}",
+                organisation=org,
+                roles=["reviewer"],
+            )
     return [
         DemoAccount("citizen", "自然人（张晓明）", pw["citizen"], "申请、查看我的办件"),
         DemoAccount("enterprise", "法人（合肥通办示范科技有限公司）", pw["enterprise"], "以企业身份申请"),

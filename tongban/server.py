@@ -11,7 +11,9 @@ def build_parser() -> argparse.ArgumentParser:
     # TONGBAN_BIND_HOST / TONGBAN_BIND_PORT / TONGBAN_WEB_WORKERS / TONGBAN_WEB_THREADS: defaults for serve.
     parser.add_argument("--host", default=os.environ.get("TONGBAN_BIND_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("TONGBAN_BIND_PORT", "8000")))
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("TONGBAN_WEB_WORKERS", str(os.cpu_count() or 2))))
+    parser.add_argument(
+        "--workers", type=int, default=int(os.environ.get("TONGBAN_WEB_WORKERS", str(os.cpu_count() or 2)))
+    )
     parser.add_argument("--threads", type=int, default=int(os.environ.get("TONGBAN_WEB_THREADS", "4")))
     parser.add_argument("--migrate", action="store_true", help="先执行数据库迁移")
     return parser

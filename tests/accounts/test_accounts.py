@@ -28,7 +28,9 @@ def test_citizen_registration_encrypts_id_and_phone_and_keeps_lookup_hash():
 
 def test_ciphertext_cannot_be_moved_to_another_field():
     token = pii.encrypt("13912345678", purpose="phone")
-    with pytest.raises(Exception):
+    from cryptography.exceptions import InvalidTag
+
+    with pytest.raises(InvalidTag):
         pii.decrypt(token, purpose="id_number")
 
 
@@ -68,9 +70,15 @@ def test_enterprise_with_invalid_uscc_is_refused():
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
     with pytest.raises(InvalidInput) as exc:
         svc.enterprise_register(
-            username="ent", password="Tongban-2026!", enterprise_name="测试公司", uscc=bad,
-            legal_rep_name="王一", legal_rep_id_number=f.id_number(), agent_name="王二",
-            agent_id_number=f.id_number(), phone="13800000000",
+            username="ent",
+            password="Tongban-2026!",
+            enterprise_name="测试公司",
+            uscc=bad,
+            legal_rep_name="王一",
+            legal_rep_id_number=f.id_number(),
+            agent_name="王二",
+            agent_id_number=f.id_number(),
+            phone="13800000000",
         )
     assert exc.value.code == "INVALID_USCC"
     assert exc.value.errors[0].field == "uscc"
@@ -79,9 +87,15 @@ def test_enterprise_with_invalid_uscc_is_refused():
 
 def test_enterprise_registration_keeps_legal_representative_encrypted():
     user = svc.enterprise_register(
-        username="ent", password="Tongban-2026!", enterprise_name="合肥测试有限公司", uscc=f.uscc_code("91340100"),
-        legal_rep_name="王一", legal_rep_id_number=f.id_number(), agent_name="王二",
-        agent_id_number=f.id_number(), phone="13800000000",
+        username="ent",
+        password="Tongban-2026!",
+        enterprise_name="合肥测试有限公司",
+        uscc=f.uscc_code("91340100"),
+        legal_rep_name="王一",
+        legal_rep_id_number=f.id_number(),
+        agent_name="王二",
+        agent_id_number=f.id_number(),
+        phone="13800000000",
     )
     assert user.enterprise.legal_rep_id_masked.count("*") == 10
 

@@ -55,7 +55,12 @@ def test_submit_then_review_through_the_api(client, world):
     assert r.json()["status"] == "submitted"
     r = post(client, f"/api/v1/cases/{number}/accept", {"note": ""}, world["reviewer_auth"])
     assert r.status_code == 200 and r.json()["status"] == "accepted"
-    r = post(client, f"/api/v1/cases/{number}/decision", {"approve": True, "reason": "符合条件"}, world["reviewer_auth"])
+    r = post(
+        client,
+        f"/api/v1/cases/{number}/decision",
+        {"approve": True, "reason": "符合条件"},
+        world["reviewer_auth"],
+    )
     assert r.json()["status"] == "approved"
     r = client.get(f"/api/v1/cases/{number}", **world["citizen_auth"])
     assert [e["action"] for e in r.json()["events"]] == ["submit", "accept", "approve"]
@@ -74,7 +79,9 @@ def test_errors_are_problem_json_with_stable_code_and_chinese_title(client, worl
 
 def test_deciding_unaccepted_case_is_409(client, world):
     number = post(client, "/api/v1/cases", submission(world), world["citizen_auth"]).json()["number"]
-    r = post(client, f"/api/v1/cases/{number}/decision", {"approve": True, "reason": "x"}, world["reviewer_auth"])
+    r = post(
+        client, f"/api/v1/cases/{number}/decision", {"approve": True, "reason": "x"}, world["reviewer_auth"]
+    )
     assert r.status_code == 409 and r.json()["code"] == "TRANSITION_NOT_ALLOWED"
 
 
@@ -96,7 +103,9 @@ def test_no_token_is_401_problem(client, world):
 
 
 def test_malformed_body_is_422_problem(client, world):
-    r = client.post("/api/v1/cases", data="{not json", content_type="application/json", **world["citizen_auth"])
+    r = client.post(
+        "/api/v1/cases", data="{not json", content_type="application/json", **world["citizen_auth"]
+    )
     assert r.status_code in (400, 422)
     assert r["Content-Type"] == "application/problem+json"
 
@@ -129,12 +138,16 @@ def test_workdays_endpoint_and_malformed_date(client):
 
 def test_token_endpoint_and_lockout(client, world, settings):
     settings.LOGIN_MAX_FAILURES = 2
-    r = post(client, "/api/v1/auth/token", {"username": world["citizen"].username, "password": "Tongban-2026!"}, {})
+    r = post(
+        client, "/api/v1/auth/token", {"username": world["citizen"].username, "password": "Tongban-2026!"}, {}
+    )
     assert r.status_code == 201 and r.json()["token"].startswith("tb_")
     for _ in range(2):
         r = post(client, "/api/v1/auth/token", {"username": world["citizen"].username, "password": "bad"}, {})
         assert r.status_code == 401 and r.json()["code"] == "BAD_CREDENTIALS"
-    r = post(client, "/api/v1/auth/token", {"username": world["citizen"].username, "password": "Tongban-2026!"}, {})
+    r = post(
+        client, "/api/v1/auth/token", {"username": world["citizen"].username, "password": "Tongban-2026!"}, {}
+    )
     assert r.status_code == 403 and r.json()["code"] == "ACCOUNT_LOCKED"
 
 

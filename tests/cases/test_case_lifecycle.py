@@ -50,12 +50,17 @@ def media_files() -> set[Path]:
 
 def submit(world, **kw):
     return svc.case_submit(
-        applicant=world["citizen"], item=world["item"], form_data=kw.pop("form", f.VALID_FORM),
-        files=kw.pop("files", required_uploads()), **kw,
+        applicant=world["citizen"],
+        item=world["item"],
+        form_data=kw.pop("form", f.VALID_FORM),
+        files=kw.pop("files", required_uploads()),
+        **kw,
     )
 
 
-def test_submission_creates_case_with_checked_number_event_audit_and_notification(world, django_capture_on_commit_callbacks):
+def test_submission_creates_case_with_checked_number_event_audit_and_notification(
+    world, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         case = submit(world)
     assert numbering.is_valid_number(case.number)
@@ -94,7 +99,9 @@ def test_form_not_matching_schema_is_refused_and_nothing_is_written(world):
 
 
 def test_upload_judged_by_content_not_name(world):
-    fake = SimpleUploadedFile("看起来是.pdf", b"MZ\x90\x00this is an executable" * 10, content_type="application/pdf")
+    fake = SimpleUploadedFile(
+        "看起来是.pdf", b"MZ\x90\x00this is an executable" * 10, content_type="application/pdf"
+    )
     with pytest.raises(InvalidInput) as exc:
         submit(world, files=[Upload("sqs", fake), Upload("zc", f.pdf())])
     assert exc.value.code == "UPLOAD_TYPE_NOT_ALLOWED"
@@ -154,8 +161,12 @@ def test_full_path_accept_correct_resubmit_approve_issue(world):
     assert case.status == CaseStatus.ACCEPTED and case.accepted_at
     due_after_accept = case.due_date
     case = svc.case_request_correction(
-        actor=reviewer, number=case.number,
-        items=[{"material": "zs", "reason": "缺少住所使用证明"}, {"name": "股东身份证明", "reason": "请补充全体股东身份证复印件"}],
+        actor=reviewer,
+        number=case.number,
+        items=[
+            {"material": "zs", "reason": "缺少住所使用证明"},
+            {"name": "股东身份证明", "reason": "请补充全体股东身份证复印件"},
+        ],
     )
     assert case.status == CaseStatus.CORRECTION
     assert due_mark(case) == "paused"
@@ -174,7 +185,15 @@ def test_full_path_accept_correct_resubmit_approve_issue(world):
     case = svc.case_issue(actor=reviewer, number=case.number)
     assert case.status == CaseStatus.ISSUED
     actions = list(case.events.values_list("action", flat=True))
-    assert actions == ["submit", "accept", "request_correction", "resubmit", "start_review", "approve", "issue"]
+    assert actions == [
+        "submit",
+        "accept",
+        "request_correction",
+        "resubmit",
+        "start_review",
+        "approve",
+        "issue",
+    ]
     assert all(e.actor_id for e in case.events.all())
     assert case.materials.filter(round=1).count() == 1
 
@@ -232,8 +251,14 @@ def test_reviewer_of_another_authority_cannot_act(world):
 
 def test_window_clerk_cannot_decide(world):
     case = svc.case_intake(
-        clerk=world["clerk"], item=world["item"], applicant_name="赵六", applicant_id_number=f.id_number(),
-        applicant_phone="13900139000", identity_checked=True, form_data=f.VALID_FORM, files=required_uploads(),
+        clerk=world["clerk"],
+        item=world["item"],
+        applicant_name="赵六",
+        applicant_id_number=f.id_number(),
+        applicant_phone="13900139000",
+        identity_checked=True,
+        form_data=f.VALID_FORM,
+        files=required_uploads(),
     )
     with pytest.raises(Forbidden):
         svc.case_accept(actor=world["clerk"], number=case.number)
@@ -243,13 +268,25 @@ def test_window_intake_requires_identity_check_and_links_existing_account(world)
     citizen = world["citizen"]
     with pytest.raises(InvalidInput) as exc:
         svc.case_intake(
-            clerk=world["clerk"], item=world["item"], applicant_name="张三", applicant_id_number=citizen.id_number,
-            applicant_phone="", identity_checked=False, form_data=f.VALID_FORM, files=required_uploads(),
+            clerk=world["clerk"],
+            item=world["item"],
+            applicant_name="张三",
+            applicant_id_number=citizen.id_number,
+            applicant_phone="",
+            identity_checked=False,
+            form_data=f.VALID_FORM,
+            files=required_uploads(),
         )
     assert exc.value.code == "IDENTITY_NOT_CHECKED"
     case = svc.case_intake(
-        clerk=world["clerk"], item=world["item"], applicant_name="张三", applicant_id_number=citizen.id_number,
-        applicant_phone="", identity_checked=True, form_data=f.VALID_FORM, files=required_uploads(),
+        clerk=world["clerk"],
+        item=world["item"],
+        applicant_name="张三",
+        applicant_id_number=citizen.id_number,
+        applicant_phone="",
+        identity_checked=True,
+        form_data=f.VALID_FORM,
+        files=required_uploads(),
     )
     assert case.channel == "window" and case.intake_org == world["window"]
     assert case.applicant == citizen  # the applicant follows the case online
@@ -260,8 +297,14 @@ def test_window_intake_with_invalid_id_number_is_refused(world):
     bad = f.id_number()[:-1] + ("0" if f.id_number()[-1] != "0" else "1")
     with pytest.raises(InvalidInput) as exc:
         svc.case_intake(
-            clerk=world["clerk"], item=world["item"], applicant_name="赵六", applicant_id_number=bad,
-            applicant_phone="", identity_checked=True, form_data=f.VALID_FORM, files=required_uploads(),
+            clerk=world["clerk"],
+            item=world["item"],
+            applicant_name="赵六",
+            applicant_id_number=bad,
+            applicant_phone="",
+            identity_checked=True,
+            form_data=f.VALID_FORM,
+            files=required_uploads(),
         )
     assert exc.value.code == "INVALID_ID_NUMBER"
     assert Case.objects.count() == 0
@@ -281,8 +324,10 @@ def test_pause_over_working_days_extends_deadline_by_those_days(world):
     case = svc.case_accept(actor=world["reviewer"], number=case.number)
     # pretend the case was accepted and paused on Monday 2026-11-16, resumed today (real calendar)
     Case.objects.filter(pk=case.pk).update(
-        accepted_at=dt.datetime(2026, 11, 16, 9, tzinfo=dt.UTC), status="special_procedure",
-        paused_since=dt.date(2026, 11, 16), status_before_pause="accepted",
+        accepted_at=dt.datetime(2026, 11, 16, 9, tzinfo=dt.UTC),
+        status="special_procedure",
+        paused_since=dt.date(2026, 11, 16),
+        status_before_pause="accepted",
     )
     case = svc.case_end_special(actor=world["reviewer"], number=case.number)
     from django.utils import timezone
@@ -309,5 +354,7 @@ def test_queue_orders_by_deadline_and_marks_overdue(world):
 def test_correction_without_items_is_refused(world):
     case = submit(world)
     with pytest.raises(InvalidInput) as exc:
-        svc.case_request_correction(actor=world["reviewer"], number=case.number, items=[{"material": "zs", "reason": ""}])
+        svc.case_request_correction(
+            actor=world["reviewer"], number=case.number, items=[{"material": "zs", "reason": ""}]
+        )
     assert exc.value.code == "CORRECTION_ITEMS_REQUIRED"

@@ -13,7 +13,9 @@ class LockoutAwareBackend(ModelBackend):
         try:
             user = User.objects.get(username=username)
         except User.DoesNotExist:
-            User().set_password(password)  # same work as a real check: no timing hint that the name is unknown
+            User().set_password(
+                password
+            )  # same work as a real check: no timing hint that the name is unknown
             return None
         if login_locked_until(user):
             if request is not None:

@@ -81,7 +81,9 @@ def citizen_register(
     compact_id = verified_id_number(name=real_name, id_number=id_number)
     phone = valid_phone(phone)
     _check_username(username)
-    if User.objects.filter(kind=UserKind.CITIZEN, id_number_hash=pii.lookup_hash(compact_id, purpose="id_number")).exists():
+    if User.objects.filter(
+        kind=UserKind.CITIZEN, id_number_hash=pii.lookup_hash(compact_id, purpose="id_number")
+    ).exists():
         raise InvalidInput(
             error_codes.ID_NUMBER_REGISTERED,
             "该身份证号码已注册，请直接登录。",
@@ -119,9 +121,13 @@ def enterprise_register(
         code = validate_uscc(uscc)
     except TongbanError as exc:
         raise InvalidInput(
-            error_codes.INVALID_USCC, exc.message, errors=[FieldError("uscc", exc.message, error_codes.INVALID_USCC)]
+            error_codes.INVALID_USCC,
+            exc.message,
+            errors=[FieldError("uscc", exc.message, error_codes.INVALID_USCC)],
         ) from None
-    rep_id = verified_id_number(name=legal_rep_name, id_number=legal_rep_id_number, field="legal_rep_id_number")
+    rep_id = verified_id_number(
+        name=legal_rep_name, id_number=legal_rep_id_number, field="legal_rep_id_number"
+    )
     agent_id = verified_id_number(name=agent_name, id_number=agent_id_number, field="agent_id_number")
     phone = valid_phone(phone)
     _check_username(username)
@@ -146,7 +152,9 @@ def enterprise_register(
             legal_rep_id_enc=pii.encrypt(rep_id, purpose="id_number"),
             legal_rep_id_hash=pii.lookup_hash(rep_id, purpose="id_number"),
         )
-        audit.record(actor=user, action="account.register", target=user, data={"kind": user.kind, "uscc": code})
+        audit.record(
+            actor=user, action="account.register", target=user, data={"kind": user.kind, "uscc": code}
+        )
     return user
 
 

@@ -60,7 +60,8 @@ def validate_form(schema: dict[str, Any], data: Any) -> dict[str, Any]:
         first = field_errors[0].message
         raise InvalidInput(
             error_codes.FORM_INVALID,
-            f"申请表填写有误：{first}" + (f"（另有 {len(field_errors) - 1} 处）" if len(field_errors) > 1 else ""),
+            f"申请表填写有误：{first}"
+            + (f"（另有 {len(field_errors) - 1} 处）" if len(field_errors) > 1 else ""),
             errors=field_errors,
         )
     return data

@@ -17,14 +17,19 @@ class Case(models.Model):
     number = models.CharField(_("办件编号"), max_length=32, unique=True)
     item = models.ForeignKey("catalogue.ServiceItem", on_delete=models.PROTECT, related_name="cases")
     handling_org = models.ForeignKey(
-        "regions.Organisation", on_delete=models.PROTECT, related_name="handled_cases", verbose_name=_("办理单位")
+        "regions.Organisation",
+        on_delete=models.PROTECT,
+        related_name="handled_cases",
+        verbose_name=_("办理单位"),
     )
     # Where the applicant applied and follows the case; where the authority decides it.
     receiving_node = models.CharField(_("受理地节点"), max_length=6)
     handling_node = models.CharField(_("办理地节点"), max_length=6)
     mode = models.CharField(_("办理方式"), max_length=16, choices=ServiceMode.choices)
     channel = models.CharField(_("申请渠道"), max_length=16, choices=Channel.choices)
-    status = models.CharField(_("状态"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.SUBMITTED)
+    status = models.CharField(
+        _("状态"), max_length=24, choices=CaseStatus.choices, default=CaseStatus.SUBMITTED
+    )
 
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
@@ -99,6 +104,9 @@ class CaseNumberCounter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["node_code", "day"], name="unique_counter_day")]
 
+    def __str__(self) -> str:
+        return f"{self.node_code} {self.day}: {self.last}"
+
 
 class CaseEvent(models.Model):
     """One row per transition or action on a case (办件记录): who, when, what, why. Never changed."""
@@ -148,9 +156,14 @@ class CaseMaterial(models.Model):
         verbose_name = _("办件材料")
         verbose_name_plural = _("办件材料")
 
+    def __str__(self) -> str:
+        return self.name
+
     @property
     def extension(self) -> str:
-        return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(self.content_type, ".bin")
+        return {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}.get(
+            self.content_type, ".bin"
+        )
 
 
 class CorrectionNotice(models.Model):
@@ -168,3 +181,6 @@ class CorrectionNotice(models.Model):
     class Meta:
         ordering = ["round"]
         constraints = [models.UniqueConstraint(fields=["case", "round"], name="unique_notice_round")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} 补正 {self.round}"

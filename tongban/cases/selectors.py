@@ -17,8 +17,13 @@ from tongban.cases.models import Case, CaseEvent, CaseMaterial, CorrectionNotice
 from tongban.core import workdays
 
 # Statuses in a reviewer's working queue, i.e. waiting for the authority.
-QUEUE_STATUSES = (CaseStatus.SUBMITTED, CaseStatus.ACCEPTED, CaseStatus.UNDER_REVIEW, CaseStatus.SPECIAL_PROCEDURE,
-                  CaseStatus.APPROVED)
+QUEUE_STATUSES = (
+    CaseStatus.SUBMITTED,
+    CaseStatus.ACCEPTED,
+    CaseStatus.UNDER_REVIEW,
+    CaseStatus.SPECIAL_PROCEDURE,
+    CaseStatus.APPROVED,
+)
 DONE_STATUSES = tuple(FINAL_STATUSES)
 
 
@@ -38,8 +43,9 @@ def due_mark(case: Case, *, today: date | None = None) -> str:
     return DueMark.ON_TIME
 
 
-def case_queue(*, user: User, status: str | None = None, item_code: str | None = None,
-               query: str = "") -> QuerySet[Case]:
+def case_queue(
+    *, user: User, status: str | None = None, item_code: str | None = None, query: str = ""
+) -> QuerySet[Case]:
     """A reviewer's queue: the organisation's open cases, most urgent deadline first.
 
     Paused cases (补正, 特别程序) sort after the running ones since nothing is due from the authority.
@@ -56,10 +62,14 @@ def case_queue(*, user: User, status: str | None = None, item_code: str | None =
     if item_code:
         qs = qs.filter(item__implementation_code=item_code)
     if query:
-        qs = qs.filter(number__startswith=query.strip()) if query.strip().isdigit() else qs.filter(
-            applicant_name__contains=query.strip())
-    paused_last = When_(When(status__in=list(PAUSED_STATUSES), then=Value(1)), default=Value(0),
-                        output_field=IntegerField())
+        qs = (
+            qs.filter(number__startswith=query.strip())
+            if query.strip().isdigit()
+            else qs.filter(applicant_name__contains=query.strip())
+        )
+    paused_last = When_(
+        When(status__in=list(PAUSED_STATUSES), then=Value(1)), default=Value(0), output_field=IntegerField()
+    )
     return qs.annotate(paused_last=paused_last).order_by("paused_last", "due_date", "submitted_at")
 
 
@@ -104,3 +114,11 @@ def queue_counts(*, user: User) -> dict[str, int]:
     return {r["status"]: r["n"] for r in rows}
 
 
+def queue_item_choices(*, user: User) -> list[tuple[str, str]]:
+    """The items that occur among the cases this user may see, for the queue's item filter."""
+    return list(
+        access.cases_visible_to(user)
+        .order_by("item__name")
+        .values_list("item__implementation_code", "item__name")
+        .distinct()
+    )

@@ -14,7 +14,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tongban.accounts.constants import IdType, UserKind
 from tongban.accounts.models import User
@@ -61,7 +61,9 @@ def _set_due(case: Case, start: date, days: int) -> None:
     case.due_date, case.due_provisional = result.date, result.provisional
 
 
-def _check_uploads(item: ServiceItem, files: Iterable[Upload]) -> list[tuple[object, uploads.InspectedUpload]]:
+def _check_uploads(
+    item: ServiceItem, files: Iterable[Upload]
+) -> list[tuple[object, uploads.InspectedUpload]]:
     by_code = {m.code: m for m in item.materials.all()}
     checked = []
     for up in files:
@@ -85,7 +87,8 @@ def _check_required_materials(item: ServiceItem, checked) -> None:
             error_codes.MATERIAL_MISSING,
             f"缺少必需的申请材料：{names}。",
             errors=[
-                FieldError(f"material:{m.code}", f"请上传“{m.name}”。", error_codes.MATERIAL_MISSING) for m in missing
+                FieldError(f"material:{m.code}", f"请上传“{m.name}”。", error_codes.MATERIAL_MISSING)
+                for m in missing
             ],
         )
 
@@ -121,7 +124,9 @@ def _store_materials(case: Case, checked, *, round_no: int, actor: User | None, 
         row.save()
 
 
-def _event(case: Case, action: str, from_status: str, actor: User | None, reason: str = "", data=None) -> CaseEvent:
+def _event(
+    case: Case, action: str, from_status: str, actor: User | None, reason: str = "", data=None
+) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case,
         action=action,
@@ -135,6 +140,12 @@ def _event(case: Case, action: str, from_status: str, actor: User | None, reason
 
 
 def _notify_applicant(case: Case, action: str, reason: str = "") -> None:
+    # Stored text, read later in any language: written in the node's language, not the request's.
+    with translation.override(settings.LANGUAGE_CODE):
+        _notify_applicant_text(case, action, reason)
+
+
+def _notify_applicant_text(case: Case, action: str, reason: str) -> None:
     label = CaseAction(action).label
     body = f"您的办件 {case.number}（{case.item.name}）：{label}，当前状态：{CaseStatus(case.status).label}。"
     if reason:
@@ -148,7 +159,9 @@ def _resolve_mode(item: ServiceItem, *, channel: str, mode: str | None) -> str:
     remote = item.city_code != settings.NODE_CODE
     if channel == Channel.WINDOW:
         if remote and ServiceMode.PROXY_INTAKE not in item.modes:
-            raise InvalidInput(error_codes.MODE_NOT_SUPPORTED, "该事项不支持异地代收代办，请到办理地窗口申请。")
+            raise InvalidInput(
+                error_codes.MODE_NOT_SUPPORTED, "该事项不支持异地代收代办，请到办理地窗口申请。"
+            )
         return ServiceMode.PROXY_INTAKE if remote else (mode or ServiceMode.FULL_ONLINE)
     if mode and mode not in ServiceMode.values:
         raise InvalidInput(error_codes.MODE_NOT_SUPPORTED, f"未知的办理方式“{mode}”。")
@@ -235,7 +248,9 @@ def case_submit(
                 raise Conflict(error_codes.DUPLICATE_SUBMISSION, "该提交标识已被使用。")
             return earlier
     if applicant.kind not in (UserKind.CITIZEN, UserKind.ENTERPRISE):
-        raise InvalidInput(error_codes.SUBJECT_TYPE_NOT_ALLOWED, "工作人员账户不能以申请人身份申请，请使用窗口代收。")
+        raise InvalidInput(
+            error_codes.SUBJECT_TYPE_NOT_ALLOWED, "工作人员账户不能以申请人身份申请，请使用窗口代收。"
+        )
     if not item.is_published:
         from tongban.catalogue import error_codes as catalogue_codes
 
@@ -268,7 +283,11 @@ def case_submit(
         )
     except IntegrityError:
         # Two tabs raced with the same token: the other one won; hand back its case.
-        earlier = Case.objects.filter(client_token=client_token, applicant=applicant).first() if client_token else None
+        earlier = (
+            Case.objects.filter(client_token=client_token, applicant=applicant).first()
+            if client_token
+            else None
+        )
         if earlier is None:
             raise
         return earlier
@@ -394,7 +413,11 @@ def _apply_clock(case: Case, from_status: str, to_status: str, action: str) -> N
             _set_due(case, today, INTAKE_LIMIT_WORKDAYS)
         elif to_status in (S.ACCEPTED, S.UNDER_REVIEW) and case.paused_since:
             case.paused_workdays += workdays.workdays_between(case.paused_since, today)
-            _set_due(case, timezone.localtime(case.accepted_at).date(), case.item.promised_limit_days + case.paused_workdays)
+            _set_due(
+                case,
+                timezone.localtime(case.accepted_at).date(),
+                case.item.promised_limit_days + case.paused_workdays,
+            )
         case.paused_since = None
         case.status_before_pause = ""
     if action == A.ACCEPT:
@@ -454,7 +477,11 @@ def case_request_correction(*, actor: User, number: str, items: list[dict], note
         raise InvalidInput(
             error_codes.CORRECTION_ITEMS_REQUIRED,
             "补正告知必须逐项列明需要补充或更正的材料及原因。",
-            errors=[FieldError("items", "请至少列出一项需要补正的材料及原因。", error_codes.CORRECTION_ITEMS_REQUIRED)],
+            errors=[
+                FieldError(
+                    "items", "请至少列出一项需要补正的材料及原因。", error_codes.CORRECTION_ITEMS_REQUIRED
+                )
+            ],
         )
 
     def write_notice(case: Case) -> None:
@@ -463,7 +490,9 @@ def case_request_correction(*, actor: User, number: str, items: list[dict], note
             if entry["material"]:
                 material = by_code.get(entry["material"])
                 if material is None:
-                    raise InvalidInput(error_codes.MATERIAL_UNKNOWN, f"事项没有编码为“{entry['material']}”的材料。")
+                    raise InvalidInput(
+                        error_codes.MATERIAL_UNKNOWN, f"事项没有编码为“{entry['material']}”的材料。"
+                    )
                 entry["name"] = entry["name"] or material.name
         round_no = case.correction_notices.count() + 1
         CorrectionNotice.objects.create(case=case, round=round_no, items=cleaned, note=note, issued_by=actor)
@@ -503,7 +532,11 @@ def case_resubmit(
                         error_codes.MATERIAL_MISSING,
                         f"补正告知要求的材料尚未提交：{names}。",
                         errors=[
-                            FieldError(f"material:{e['material']}", f"请上传“{e['name']}”。", error_codes.MATERIAL_MISSING)
+                            FieldError(
+                                f"material:{e['material']}",
+                                f"请上传“{e['name']}”。",
+                                error_codes.MATERIAL_MISSING,
+                            )
                             for e in wanted
                         ],
                     )

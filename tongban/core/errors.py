@@ -54,7 +54,9 @@ class InvalidInput(TongbanError):
     """The request is well-formed but its content is not acceptable (422)."""
 
     def __init__(self, code: str, message: str, *, errors=None, details=None, status: int = 422):
-        super().__init__(code=code, message=message, status=status, errors=errors or [], details=details or {})
+        super().__init__(
+            code=code, message=message, status=status, errors=errors or [], details=details or {}
+        )
 
 
 class NotFound(TongbanError):

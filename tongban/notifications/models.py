@@ -18,3 +18,6 @@ class Notification(models.Model):
         indexes = [models.Index(fields=["user", "read_at"])]
         verbose_name = _("通知")
         verbose_name_plural = _("通知")
+
+    def __str__(self) -> str:
+        return self.title

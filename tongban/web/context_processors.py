@@ -1,7 +1,23 @@
 from django.conf import settings
 
+from tongban.cases.access import can_see_queue
+
 
 def node(request):
+    """The node's name, the large-text (适老化) mode, and what the page header needs about the user."""
     user = getattr(request, "user", None)
-    large = getattr(request, "large_text", False) or bool(user and user.is_authenticated and user.large_text)
-    return {"node_code": settings.NODE_CODE, "node_name": settings.NODE_NAME, "large_text": large}
+    signed_in = bool(user and user.is_authenticated)
+    choice = getattr(request, "large_text_choice", None)
+    large = choice if choice is not None else bool(signed_in and user.large_text)
+    context = {
+        "node_code": settings.NODE_CODE,
+        "node_name": settings.NODE_NAME,
+        "large_text": large,
+        "is_workbench_user": signed_in and can_see_queue(user),
+        "unread_count": 0,
+    }
+    if signed_in:
+        from tongban.notifications.models import Notification
+
+        context["unread_count"] = Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return context

@@ -38,7 +38,12 @@ PROBLEM = {400: s.Problem, 401: s.Problem, 403: s.Problem, 404: s.Problem, 409: 
 
 
 def problem_response(body: dict, status: int) -> JsonResponse:
-    return JsonResponse(body, status=status, content_type="application/problem+json", json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        body,
+        status=status,
+        content_type="application/problem+json",
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 @api.exception_handler(TongbanError)
@@ -49,7 +54,11 @@ def _tongban_error(request, exc: TongbanError):
 @api.exception_handler(NinjaValidationError)
 def _request_invalid(request, exc: NinjaValidationError):
     errors = [
-        {"field": ".".join(str(x) for x in e.get("loc", [])[1:]) or "body", "message": e.get("msg", ""), "code": e.get("type", "")}
+        {
+            "field": ".".join(str(x) for x in e.get("loc", [])[1:]) or "body",
+            "message": e.get("msg", ""),
+            "code": e.get("type", ""),
+        }
         for e in exc.errors
     ]
     body = InvalidInput("REQUEST_INVALID", "请求格式不正确，请检查字段。").problem()
@@ -64,8 +73,12 @@ def _unauthenticated(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
-    code = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
-    return problem_response(TongbanError(code=code, message=str(exc), status=exc.status_code).problem(), exc.status_code)
+    code = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(
+        exc.status_code, "HTTP_ERROR"
+    )
+    return problem_response(
+        TongbanError(code=code, message=str(exc), status=exc.status_code).problem(), exc.status_code
+    )
 
 
 # --- auth -----------------------------------------------------------------------------------------
@@ -78,7 +91,11 @@ def token_create(request: HttpRequest, payload: s.TokenIn):
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
         if getattr(request, "tongban_locked", False):
-            raise TongbanError(code=account_codes.ACCOUNT_LOCKED, message="登录失败次数过多，账户已临时锁定，请稍后再试。", status=403)
+            raise TongbanError(
+                code=account_codes.ACCOUNT_LOCKED,
+                message="登录失败次数过多，账户已临时锁定，请稍后再试。",
+                status=403,
+            )
         raise Unauthenticated(account_codes.BAD_CREDENTIALS, "用户名或密码不正确。")
     _ = login_locked_until  # locked accounts never authenticate; see LockoutAwareBackend
     return Status(201, {"token": api_token_issue(user=user, name=payload.name)})
@@ -101,7 +118,12 @@ def items_search(
 ):
     qs = catalogue_selectors.item_search(query=q, city_code=city, mode=mode, subject_type=subject)
     rows, has_next = paginate(qs, page=page, page_size=page_size)
-    return {"items": [p.item_summary(i) for i in rows], "page": page, "page_size": page_size, "has_next": has_next}
+    return {
+        "items": [p.item_summary(i) for i in rows],
+        "page": page,
+        "page_size": page_size,
+        "has_next": has_next,
+    }
 
 
 @items_router.get("/{code}", response={200: s.ItemDetail, **PROBLEM}, summary="事项详情与一次告知")
@@ -132,7 +154,9 @@ def workdays_add(request: HttpRequest, start: str, days: int):
 cases_router = Router(tags=["办件"], auth=AUTH)
 
 
-@cases_router.post("", response={201: s.CaseDetailOut, 200: s.CaseDetailOut, **PROBLEM}, summary="提交申请（一表登记）")
+@cases_router.post(
+    "", response={201: s.CaseDetailOut, 200: s.CaseDetailOut, **PROBLEM}, summary="提交申请（一表登记）"
+)
 def case_create(request: HttpRequest, payload: s.CaseSubmitIn):
     item = catalogue_selectors.item_get_for_application(implementation_code=payload.item)
     case = case_services.case_submit(
@@ -165,8 +189,12 @@ def case_intake(request: HttpRequest, payload: s.IntakeIn):
 
 @cases_router.get("", response={200: s.CasePage, **PROBLEM}, summary="我的办件，或工作人员的待办队列")
 def case_list(
-    request: HttpRequest, view: str = "auto", status: str | None = None, item: str | None = None,
-    page: int = 1, page_size: int = 20,
+    request: HttpRequest,
+    view: str = "auto",
+    status: str | None = None,
+    item: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
 ):
     user = request.auth
     if view == "queue" or (view == "auto" and not user.is_applicant):
@@ -176,7 +204,12 @@ def case_list(
         if status:
             qs = qs.filter(status=status)
     rows, has_next = paginate(qs, page=page, page_size=page_size)
-    return {"items": [p.case_summary(c) for c in rows], "page": page, "page_size": page_size, "has_next": has_next}
+    return {
+        "items": [p.case_summary(c) for c in rows],
+        "page": page,
+        "page_size": page_size,
+        "has_next": has_next,
+    }
 
 
 @cases_router.get("/{number}", response={200: s.CaseDetailOut, **PROBLEM}, summary="办件详情与办理记录")
@@ -184,7 +217,9 @@ def case_read(request: HttpRequest, number: str):
     return p.case_detail(case_selectors.case_detail(user=request.auth, number=number))
 
 
-@cases_router.get("/{number}/materials/{material_id}", response={200: None, **PROBLEM}, summary="下载办件材料")
+@cases_router.get(
+    "/{number}/materials/{material_id}", response={200: None, **PROBLEM}, summary="下载办件材料"
+)
 def case_material(request: HttpRequest, number: str, material_id: int):
     m = case_selectors.case_material_for(user=request.auth, number=number, material_id=material_id)
     return FileResponse(m.file.open("rb"), content_type=m.content_type)
@@ -201,21 +236,32 @@ def case_accept(request: HttpRequest, number: str, payload: s.NoteIn):
 
 @cases_router.post("/{number}/reject-intake", response={200: s.CaseDetailOut, **PROBLEM}, summary="不予受理")
 def case_reject_intake(request: HttpRequest, number: str, payload: s.ReasonIn):
-    return _detail(request, case_services.case_reject_intake(actor=request.auth, number=number, reason=payload.reason))
+    return _detail(
+        request, case_services.case_reject_intake(actor=request.auth, number=number, reason=payload.reason)
+    )
 
 
-@cases_router.post("/{number}/request-correction", response={200: s.CaseDetailOut, **PROBLEM}, summary="一次性告知补正")
+@cases_router.post(
+    "/{number}/request-correction", response={200: s.CaseDetailOut, **PROBLEM}, summary="一次性告知补正"
+)
 def case_request_correction(request: HttpRequest, number: str, payload: s.CorrectionIn):
     items = [i.dict() for i in payload.items]
     return _detail(
-        request, case_services.case_request_correction(actor=request.auth, number=number, items=items, note=payload.note)
+        request,
+        case_services.case_request_correction(
+            actor=request.auth, number=number, items=items, note=payload.note
+        ),
     )
 
 
 @cases_router.post("/{number}/resubmit", response={200: s.CaseDetailOut, **PROBLEM}, summary="补正材料")
 def case_resubmit(request: HttpRequest, number: str, payload: s.ResubmitIn):
     case = case_services.case_resubmit(
-        actor=request.auth, number=number, files=p.uploads_from(payload.materials), form_data=payload.form, note=payload.note
+        actor=request.auth,
+        number=number,
+        files=p.uploads_from(payload.materials),
+        form_data=payload.form,
+        note=payload.note,
     )
     return _detail(request, case)
 
@@ -225,20 +271,35 @@ def case_start_review(request: HttpRequest, number: str):
     return _detail(request, case_services.case_start_review(actor=request.auth, number=number))
 
 
-@cases_router.post("/{number}/special-procedure", response={200: s.CaseDetailOut, **PROBLEM}, summary="进入特别程序（暂停计时）")
+@cases_router.post(
+    "/{number}/special-procedure",
+    response={200: s.CaseDetailOut, **PROBLEM},
+    summary="进入特别程序（暂停计时）",
+)
 def case_start_special(request: HttpRequest, number: str, payload: s.ReasonIn):
-    return _detail(request, case_services.case_start_special(actor=request.auth, number=number, reason=payload.reason))
+    return _detail(
+        request, case_services.case_start_special(actor=request.auth, number=number, reason=payload.reason)
+    )
 
 
-@cases_router.post("/{number}/special-procedure/end", response={200: s.CaseDetailOut, **PROBLEM}, summary="特别程序结束")
+@cases_router.post(
+    "/{number}/special-procedure/end", response={200: s.CaseDetailOut, **PROBLEM}, summary="特别程序结束"
+)
 def case_end_special(request: HttpRequest, number: str, payload: s.NoteIn):
-    return _detail(request, case_services.case_end_special(actor=request.auth, number=number, note=payload.note))
+    return _detail(
+        request, case_services.case_end_special(actor=request.auth, number=number, note=payload.note)
+    )
 
 
-@cases_router.post("/{number}/decision", response={200: s.CaseDetailOut, **PROBLEM}, summary="办结：准予或不予许可")
+@cases_router.post(
+    "/{number}/decision", response={200: s.CaseDetailOut, **PROBLEM}, summary="办结：准予或不予许可"
+)
 def case_decide(request: HttpRequest, number: str, payload: s.DecisionIn):
     return _detail(
-        request, case_services.case_decide(actor=request.auth, number=number, approve=payload.approve, reason=payload.reason)
+        request,
+        case_services.case_decide(
+            actor=request.auth, number=number, approve=payload.approve, reason=payload.reason
+        ),
     )
 
 
@@ -249,7 +310,9 @@ def case_issue(request: HttpRequest, number: str, payload: s.NoteIn):
 
 @cases_router.post("/{number}/withdraw", response={200: s.CaseDetailOut, **PROBLEM}, summary="申请人撤回")
 def case_withdraw(request: HttpRequest, number: str, payload: s.ReasonIn):
-    return _detail(request, case_services.case_withdraw(actor=request.auth, number=number, reason=payload.reason))
+    return _detail(
+        request, case_services.case_withdraw(actor=request.auth, number=number, reason=payload.reason)
+    )
 
 
 api.add_router("/auth", auth_router)

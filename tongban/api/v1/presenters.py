@@ -112,7 +112,13 @@ def case_detail(detail: CaseDetail) -> dict:
             for m in detail.materials
         ],
         "correction_notices": [
-            {"round": n.round, "items": n.items, "note": n.note, "issued_at": n.issued_at, "resolved_at": n.resolved_at}
+            {
+                "round": n.round,
+                "items": n.items,
+                "note": n.note,
+                "issued_at": n.issued_at,
+                "resolved_at": n.resolved_at,
+            }
             for n in detail.notices
         ],
     }

@@ -1,0 +1,43 @@
+from django.urls import path
+
+from tongban.web.views import accounts, applicant, portal, workbench
+
+app_name = "web"
+
+CASE = "workbench/cases/<str:number>/"
+
+urlpatterns = [
+    # Portal: the catalogue (一次告知) and preferences.
+    path("", portal.home, name="home"),
+    path("items/<str:code>/", portal.item_detail, name="item"),
+    path("preferences/language/", portal.set_language, name="set_language"),
+    path("preferences/large-text/", portal.set_large_text, name="set_large_text"),
+    # Accounts.
+    path("login/", accounts.LoginView.as_view(), name="login"),
+    path("logout/", accounts.LogoutView.as_view(), name="logout"),
+    path("register/", accounts.register_citizen, name="register"),
+    path("register/enterprise/", accounts.register_enterprise, name="register_enterprise"),
+    # The applicant.
+    path("items/<str:code>/apply/", applicant.apply, name="apply"),
+    path("me/cases/", applicant.my_cases, name="my_cases"),
+    path("me/cases/<str:number>/", applicant.case_detail, name="case"),
+    path("me/cases/<str:number>/submitted/", applicant.case_submitted, name="case_submitted"),
+    path("me/cases/<str:number>/resubmit/", applicant.case_resubmit, name="case_resubmit"),
+    path("me/cases/<str:number>/withdraw/", applicant.case_withdraw, name="case_withdraw"),
+    path("me/notifications/", applicant.notifications, name="notifications"),
+    path("me/notifications/read/", applicant.notifications_read, name="notifications_read"),
+    path("cases/<str:number>/materials/<int:material_id>/", applicant.material_download, name="material"),
+    # The workbench (staff).
+    path("workbench/", workbench.queue, name="workbench"),
+    path("workbench/intake/", workbench.intake, name="wb_intake"),
+    path(CASE, workbench.case_page, name="wb_case"),
+    path(CASE + "accept/", workbench.accept, name="wb_accept"),
+    path(CASE + "reject/", workbench.reject, name="wb_reject"),
+    path(CASE + "correction/", workbench.request_correction, name="wb_correction"),
+    path(CASE + "start-review/", workbench.start_review, name="wb_start_review"),
+    path(CASE + "special/start/", workbench.special_start, name="wb_special_start"),
+    path(CASE + "special/end/", workbench.special_end, name="wb_special_end"),
+    path(CASE + "approve/", workbench.approve, name="wb_approve"),
+    path(CASE + "deny/", workbench.deny, name="wb_deny"),
+    path(CASE + "issue/", workbench.issue, name="wb_issue"),
+]
