@@ -172,6 +172,8 @@ def test_full_path_accept_correct_resubmit_approve_issue(world):
     assert due_mark(case) == "paused"
     notice = CorrectionNotice.objects.get(case=case)
     assert [i["name"] for i in notice.items] == ["住所使用证明", "股东身份证明"]
+    # the timeline tells the applicant each material by its name, not its code
+    assert "住所使用证明：缺少住所使用证明" in case.events.get(action="request_correction").reason
     # the notice must be answered completely
     with pytest.raises(InvalidInput) as exc:
         svc.case_resubmit(actor=citizen, number=case.number, files=[])

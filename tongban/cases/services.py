@@ -484,20 +484,22 @@ def case_request_correction(*, actor: User, number: str, items: list[dict], note
             ],
         )
 
+    # Name each listed material as the catalogue names it, before anything is written.
+    by_code = {m.code: m for m in access.case_for(actor, number).item.materials.all()}
+    for entry in cleaned:
+        if entry["material"]:
+            material = by_code.get(entry["material"])
+            if material is None:
+                raise InvalidInput(
+                    error_codes.MATERIAL_UNKNOWN, f"事项没有编码为“{entry['material']}”的材料。"
+                )
+            entry["name"] = entry["name"] or material.name
+
     def write_notice(case: Case) -> None:
-        by_code = {m.code: m for m in case.item.materials.all()}
-        for entry in cleaned:
-            if entry["material"]:
-                material = by_code.get(entry["material"])
-                if material is None:
-                    raise InvalidInput(
-                        error_codes.MATERIAL_UNKNOWN, f"事项没有编码为“{entry['material']}”的材料。"
-                    )
-                entry["name"] = entry["name"] or material.name
         round_no = case.correction_notices.count() + 1
         CorrectionNotice.objects.create(case=case, round=round_no, items=cleaned, note=note, issued_by=actor)
 
-    summary = "；".join(f"{e['name'] or e['material']}：{e['reason']}" for e in cleaned)
+    summary = "；".join(f"{e['name']}：{e['reason']}" for e in cleaned)
     return _transition(
         actor=actor,
         number=number,

