@@ -35,14 +35,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-SECRET_NAMES = ("SECRET_KEY", "PII_KEY", "PII_HASH_KEY")
+SECRET_NAMES = ("SECRET_KEY", "PII_KEY", "PII_HASH_KEY", "NODE_KEY_PASSPHRASE")
 
 
 def local_secrets(var_dir: Path) -> dict[str, str]:
     """Development secrets, generated on first run into ``var/secrets.json`` (git ignores ``var/``).
 
-    Production nodes set ``TONGBAN_SECRET_KEY``, ``TONGBAN_PII_KEY`` and ``TONGBAN_PII_HASH_KEY``
-    instead; a value in the environment always wins over the file.
+    Production nodes set ``TONGBAN_SECRET_KEY``, ``TONGBAN_PII_KEY``, ``TONGBAN_PII_HASH_KEY`` and
+    ``TONGBAN_NODE_KEY_PASSPHRASE`` instead; a value in the environment always wins over the file.
     """
     path = var_dir / "secrets.json"
     stored: dict[str, str] = {}

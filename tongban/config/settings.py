@@ -25,6 +25,9 @@ PII_KEY = _secrets["PII_KEY"]
 # TONGBAN_PII_HASH_KEY: 32-byte hex key for the keyed hash (HMAC-SHA256) used to look up encrypted values.
 PII_HASH_KEY = _secrets["PII_HASH_KEY"]
 
+# TONGBAN_NODE_KEY_PASSPHRASE: encrypts this node's private signing key on disk (PKCS#8).
+NODE_KEY_PASSPHRASE = _secrets["NODE_KEY_PASSPHRASE"]
+
 # TONGBAN_DEBUG: Django debug pages. Off unless asked for; never on in production.
 DEBUG = env_bool("TONGBAN_DEBUG", False)
 # TONGBAN_ALLOWED_HOSTS: comma-separated host names this node answers to.
@@ -50,6 +53,7 @@ INSTALLED_APPS = [
     "tongban.catalogue",
     "tongban.cases",
     "tongban.notifications",
+    "tongban.exchange",
     "tongban.web",
 ]
 
@@ -184,3 +188,33 @@ LOGGING = {
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Federation (tongban.exchange) -------------------------------------------------------------
+# TONGBAN_KEY_DIR: where this node's signing keys live (encrypted PEM files, mode 0600, never in git).
+KEY_DIR = Path(env_str("TONGBAN_KEY_DIR", str(VAR_DIR / "keys")))
+# TONGBAN_TRUST_ANCHOR_KEY: the federation trust anchor's public key(s), base64url raw Ed25519,
+# comma-separated during an anchor key rollover. Trust lists not signed by one of them are refused.
+TRUST_ANCHOR_KEYS = env_list("TONGBAN_TRUST_ANCHOR_KEY", [])
+# TONGBAN_TRUST_LIST_URL: where the signed trust list is fetched from (http(s):// or a file path).
+TRUST_LIST_URL = env_str("TONGBAN_TRUST_LIST_URL", "")
+# TONGBAN_TRUST_GRACE_HOURS: how long past its next_update the last good trust list is still used
+# when the anchor cannot be reached.
+TRUST_GRACE_HOURS = env_int("TONGBAN_TRUST_GRACE_HOURS", 72)
+# TONGBAN_EXCHANGE_MAX_BODY_BYTES: largest request body the envelope endpoint accepts.
+EXCHANGE_MAX_BODY_BYTES = env_int("TONGBAN_EXCHANGE_MAX_BODY_BYTES", 32 * 1024 * 1024)
+# TONGBAN_EXCHANGE_MAX_AGE_SECONDS / TONGBAN_EXCHANGE_MAX_SKEW_SECONDS: freshness window of an envelope.
+EXCHANGE_MAX_AGE_SECONDS = env_int("TONGBAN_EXCHANGE_MAX_AGE_SECONDS", 300)
+EXCHANGE_MAX_SKEW_SECONDS = env_int("TONGBAN_EXCHANGE_MAX_SKEW_SECONDS", 30)
+# TONGBAN_EXCHANGE_MAX_ATTEMPTS: delivery attempts before a message is parked for an operator.
+EXCHANGE_MAX_ATTEMPTS = env_int("TONGBAN_EXCHANGE_MAX_ATTEMPTS", 15)
+# TONGBAN_EXCHANGE_BATCH: envelopes per delivery request.
+EXCHANGE_BATCH = env_int("TONGBAN_EXCHANGE_BATCH", 200)
+# TONGBAN_EXCHANGE_TIMEOUT_SECONDS: HTTP timeout of one delivery request.
+EXCHANGE_TIMEOUT_SECONDS = env_int("TONGBAN_EXCHANGE_TIMEOUT_SECONDS", 10)
+
+# --- Background work ------------------------------------------------------------------------------
+# CELERY_BROKER_URL: a real broker (redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//)
+# for production. Unset: background work runs in-process (`tongban worker`), nothing to install.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "")
+# TONGBAN_WORKER_INTERVAL_MS: how often the embedded worker looks for work when idle.
+WORKER_INTERVAL_MS = env_int("TONGBAN_WORKER_INTERVAL_MS", 200)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ExchangeConfig(AppConfig):
+    name = "tongban.exchange"
+    label = "exchange"
+    verbose_name = "节点交换"
