@@ -35,6 +35,9 @@ def run(db: str, pytest_args: list[str]) -> int:
     env["TONGBAN_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     if db == "postgres":
         env["DATABASE_URL"] = PG_URL
+        # The multi-node tests start their own nodes (embedded SQLite); once per suite is enough.
+        if "-m" not in pytest_args:
+            pytest_args = [*pytest_args, "-m", "not federation"]
     else:
         env.pop("DATABASE_URL", None)
     print(f"\n===== test suite on {db} =====", flush=True)

@@ -1,7 +1,9 @@
 """``tongban``: the operators' command line.
 
     tongban serve [--host H] [--port P] [--workers N]   run this node (gunicorn)
-    tongban demo                                        set up the demo node and run it on :8000
+    tongban demo [--detach | --stop]                    the demo federation: 上海 :8001, 合肥 :8002, 黄山 :8003
+    tongban demo --single                               one demo node on :8000
+    tongban worker                                      this node's background work (delivery, inbox)
     tongban workdays add 2026-09-28 5                   working-day arithmetic (see `tongban workdays -h`)
     tongban audit verify                                check the audit hash chain
     tongban catalogue load                              load the reference catalogue
@@ -18,8 +20,19 @@ import sys
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.config.settings")
 
+ANCHOR_COMMANDS = {"anchor-init", "member-add", "member-rotate", "member-remove", "publish"}
+
 # Subcommands that are Django management commands of the same name.
-PASSTHROUGH = {"workdays", "audit", "catalogue", "regions", "migrate", "createsuperuser", "shell"}
+PASSTHROUGH = {
+    "workdays",
+    "audit",
+    "catalogue",
+    "regions",
+    "federation",
+    "migrate",
+    "createsuperuser",
+    "shell",
+}
 
 
 def _setup() -> None:
@@ -60,9 +73,28 @@ def main(argv: list[str] | None = None) -> int:
 
         return serve_main(rest)
     if command == "demo":
-        from tongban.demo import demo_main
+        if "--single" in rest:
+            from tongban.demo import demo_main
 
-        return demo_main(rest)
+            return demo_main([a for a in rest if a != "--single"])
+        from tongban.federation_demo import main as federation_demo_main
+
+        return federation_demo_main(rest)
+    if command == "demo-node-prepare":  # used by `tongban demo` for each node, in that node's environment
+        _setup()
+        from django.conf import settings
+
+        from tongban.demo import demo_prepare
+
+        demo_prepare(cities={settings.NODE_CODE})
+        return 0
+    if command == "worker":
+        _setup()
+        if not _database_ready():
+            return 2
+        from tongban.exchange.worker import main as worker_main
+
+        return worker_main(rest)
     if command == "api" and rest[:1] == ["schema"]:
         _setup()
         import json
@@ -76,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     elif command not in PASSTHROUGH:
         print(f"tongban: 未知命令“{command}”。运行 tongban --help 查看可用命令。", file=sys.stderr)
         return 2
-    if command not in ("migrate", "help", "makemigrations"):
+    # The trust anchor's commands work on its own files, not on a node's database.
+    anchor_only = command == "federation" and rest[:1] and rest[0] in ANCHOR_COMMANDS
+    if command not in ("migrate", "help", "makemigrations") and not anchor_only:
         _setup()
         if not _database_ready():
             return 2

@@ -79,12 +79,12 @@ def demo_accounts_ensure() -> list[DemoAccount]:
         )
     if not exists("enterprise"):
         code = "91" + node + "MA2T0A015"
-        rep = f"{home}19850615234"
+        rep = f"{home}19900615234"
         agent = f"{home}19920920345"
         accounts.enterprise_register(
             username="enterprise",
             password=pw["enterprise"],
-            enterprise_name="合肥通办示范科技有限公司",
+            enterprise_name=f"{settings.NODE_NAME}通办示范科技有限公司",
             uscc=code + uscc.calc_check_digit(code),
             legal_rep_name="王建国",
             legal_rep_id_number=rep + ric.calc_check_digit(rep + "0"),
@@ -130,20 +130,27 @@ def demo_accounts_ensure() -> list[DemoAccount]:
             )
     return [
         DemoAccount("citizen", "自然人（张晓明）", pw["citizen"], "申请、查看我的办件"),
-        DemoAccount("enterprise", "法人（合肥通办示范科技有限公司）", pw["enterprise"], "以企业身份申请"),
+        DemoAccount(
+            "enterprise",
+            f"法人（{settings.NODE_NAME}通办示范科技有限公司）",
+            pw["enterprise"],
+            "以企业身份申请",
+        ),
         DemoAccount("clerk", f"窗口人员（{window.name}）", pw["clerk"], "窗口代收"),
         DemoAccount("reviewer", f"审批人员（{market.name}）", pw["reviewer"], "受理、补正、办结"),
         DemoAccount("admin", "管理员", pw["admin"], "后台 /admin/ 与全部办件"),
     ]
 
 
-def demo_prepare() -> list[DemoAccount]:
+def demo_prepare(*, cities: set[str] | None = None) -> list[DemoAccount]:
+    """Migrates, loads the reference catalogue (all six cities, or only ``cities`` for a federation
+    node) and ensures the demo accounts."""
     from django.core.management import call_command
 
     from tongban.catalogue.loader import reference_data_load
 
     call_command("migrate", verbosity=0, interactive=False)
-    reference_data_load()
+    reference_data_load(cities=cities)
     return demo_accounts_ensure()
 
 

@@ -296,7 +296,8 @@ def test_window_intake_requires_identity_check_and_links_existing_account(world)
 
 
 def test_window_intake_with_invalid_id_number_is_refused(world):
-    bad = f.id_number()[:-1] + ("0" if f.id_number()[-1] != "0" else "1")
+    good = f.id_number()
+    bad = good[:-1] + ("0" if good[-1] != "0" else "1")
     with pytest.raises(InvalidInput) as exc:
         svc.case_intake(
             clerk=world["clerk"],

@@ -47,6 +47,9 @@ class Case(models.Model):
         "regions.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="intake_cases"
     )
     form_data = models.JSONField(_("申请表"), default=dict)
+    # How the receiving node vouched for the applicant (一地认证) or what its window checked (代收):
+    # travels with a transferred case so the handling node does not authenticate the applicant again.
+    origin_statement = models.JSONField(_("受理地声明"), default=dict, blank=True)
 
     submitted_at = models.DateTimeField(_("提交时间"))
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
@@ -174,7 +177,11 @@ class CorrectionNotice(models.Model):
     # [{"material": "<code or ''>", "name": "…", "reason": "…"}]
     items = models.JSONField()
     note = models.TextField(blank=True)
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Null when the notice came from the handling node of a transferred case (then only the label).
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_by_label = models.CharField(max_length=128, blank=True)
     issued_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 

@@ -19,8 +19,9 @@ from django.utils import timezone, translation
 from tongban.accounts.constants import IdType, UserKind
 from tongban.accounts.models import User
 from tongban.accounts.services import valid_phone, verified_id_number
-from tongban.cases import access, error_codes, numbering, uploads
+from tongban.cases import access, error_codes, federation, numbering, uploads
 from tongban.cases.constants import (
+    APPLICANT_ACTIONS,
     FINAL_STATUSES,
     INTAKE_LIMIT_WORKDAYS,
     PAUSED_STATUSES,
@@ -35,10 +36,19 @@ from tongban.cases.models import Case, CaseEvent, CaseMaterial, CorrectionNotice
 from tongban.catalogue.constants import ServiceMode, SubjectType
 from tongban.catalogue.models import ServiceItem
 from tongban.core import audit, pii, workdays
-from tongban.core.errors import Conflict, FieldError, InvalidInput
+from tongban.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from tongban.notifications.services import notify
 
 A, S = CaseAction, CaseStatus
+
+
+@dataclass(frozen=True)
+class RemoteActor:
+    """Another node acting on a case through a verified envelope: the receiving node forwarding the
+    applicant's own action, identified by the node code and a label for the timeline."""
+
+    node: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -125,7 +135,13 @@ def _store_materials(case: Case, checked, *, round_no: int, actor: User | None, 
 
 
 def _event(
-    case: Case, action: str, from_status: str, actor: User | None, reason: str = "", data=None
+    case: Case,
+    action: str,
+    from_status: str,
+    actor: User | None,
+    reason: str = "",
+    data=None,
+    label: str = "",
 ) -> CaseEvent:
     return CaseEvent.objects.create(
         case=case,
@@ -133,7 +149,7 @@ def _event(
         from_status=from_status,
         to_status=case.status,
         actor=actor,
-        actor_label=(actor.real_name or actor.username) if actor else "系统",
+        actor_label=label or ((actor.real_name or actor.username) if actor else "系统"),
         reason=reason,
         data=data or {},
     )
@@ -194,6 +210,7 @@ def _create_case(
     intake_org=None,
     client_token: str = "",
     event_data: dict | None = None,
+    origin_statement: dict | None = None,
 ) -> Case:
     number = numbering.allocate(settings.NODE_CODE, _today())
     now = timezone.now()
@@ -215,6 +232,7 @@ def _create_case(
         intake_clerk=actor if channel == Channel.WINDOW else None,
         intake_org=intake_org,
         form_data=form_data,
+        origin_statement=origin_statement or {},
         submitted_at=now,
         client_token=client_token,
     )
@@ -224,6 +242,8 @@ def _create_case(
         _store_materials(case, checked, round_no=0, actor=actor, saved=saved)
         _event(case, A.SUBMIT, "", actor, data=event_data)
         _notify_applicant(case, A.SUBMIT)
+        if case.handling_node != settings.NODE_CODE:
+            federation.send_transfer(case, id_number=id_number, phone=phone)
         audit.record(actor=actor, action="case.submit", target=case, data={"item": item.implementation_code})
     return case
 
@@ -280,6 +300,7 @@ def case_submit(
             checked=checked,
             actor=applicant,
             client_token=client_token,
+            origin_statement=federation.online_statement(applicant),
         )
     except IntegrityError:
         # Two tabs raced with the same token: the other one won; hand back its case.
@@ -352,18 +373,35 @@ def case_intake(
         intake_org=clerk.organisation,
         client_token=client_token,
         event_data={"identity_checked": True, "window": clerk.organisation.name},
+        origin_statement=federation.window_statement(clerk),
     )
 
 
 # --- transitions ----------------------------------------------------------------------------------
 
 
+def _locked_case(actor: User | None, number: str, remote: RemoteActor | None) -> Case:
+    if remote is None:
+        return access.case_for(actor, number, for_update=True)
+    # A verified envelope from the case's receiving node speaks for its applicant.
+    return access.case_received_from(remote.node, number, for_update=True)
+
+
 def _transition(
-    *, actor: User, number: str, action: str, reason: str = "", data: dict | None = None, extra=None
+    *,
+    actor: User | None,
+    number: str,
+    action: str,
+    reason: str = "",
+    data: dict | None = None,
+    extra=None,
+    remote: RemoteActor | None = None,
 ) -> Case:
     """Locks the case, checks the action is allowed now and by this actor, then applies it.
 
     ``extra(case)`` runs inside the same transaction for action-specific writes (notices, files).
+    On a transferred case the handling node decides: the receiving node forwards the applicant's own
+    actions there, and the handling node reports every change back (see ``cases.federation``).
     """
     reason = (reason or "").strip()
     if action in REASON_REQUIRED and not reason:
@@ -373,8 +411,11 @@ def _transition(
             errors=[FieldError("reason", "请写明理由。", error_codes.REASON_REQUIRED)],
         )
     with transaction.atomic():
-        case = access.case_for(actor, number, for_update=True)
-        access.check_can_act(actor, case, action)
+        case = _locked_case(actor, number, remote)
+        if remote is None:
+            access.check_can_act(actor, case, action)
+        elif action not in APPLICANT_ACTIONS:
+            raise Forbidden(error_codes.ROLE_REQUIRED, "受理地节点只能转达申请人本人的操作。")
         from_status = case.status
         allowed = TRANSITIONS[action]
         if from_status not in allowed:
@@ -383,6 +424,17 @@ def _transition(
                 f"办件当前状态为“{CaseStatus(from_status).label}”，不能“{CaseAction(action).label}”。",
                 details={"status": from_status, "action": action},
             )
+        if case.handling_node != settings.NODE_CODE:
+            # Not ours to decide: record the request and forward it to the handling node.
+            if extra is not None:
+                extra(case)
+            case.save()
+            _event(case, action, from_status, actor, reason=reason, data={**(data or {}), "forwarded": True})
+            federation.send_command(case, action=action, reason=reason, data=data)
+            audit.record(
+                actor=actor, action=f"case.{action}.forward", target=case, data={"to": case.handling_node}
+            )
+            return case
         to_status = allowed[from_status] or case.status_before_pause
         _apply_clock(case, from_status, to_status, action)
         case.status = to_status
@@ -391,8 +443,13 @@ def _transition(
         if extra is not None:
             extra(case)
         case.save()
-        _event(case, action, from_status, actor, reason=reason, data=data)
-        _notify_applicant(case, action, reason)
+        event = _event(
+            case, action, from_status, actor, reason=reason, data=data, label=remote.label if remote else ""
+        )
+        if case.receiving_node != settings.NODE_CODE:
+            federation.send_status(case, event)
+        else:
+            _notify_applicant(case, action, reason)
         audit.record(
             actor=actor, action=f"case.{action}", target=case, data={"from": from_status, "to": to_status}
         )
@@ -458,8 +515,10 @@ def case_issue(*, actor: User, number: str, note: str = "") -> Case:
     return _transition(actor=actor, number=number, action=A.ISSUE, reason=note)
 
 
-def case_withdraw(*, actor: User, number: str, reason: str = "") -> Case:
-    return _transition(actor=actor, number=number, action=A.WITHDRAW, reason=reason)
+def case_withdraw(
+    *, actor: User | None, number: str, reason: str = "", remote: RemoteActor | None = None
+) -> Case:
+    return _transition(actor=actor, number=number, action=A.WITHDRAW, reason=reason, remote=remote)
 
 
 def case_request_correction(*, actor: User, number: str, items: list[dict], note: str = "") -> Case:
@@ -497,7 +556,14 @@ def case_request_correction(*, actor: User, number: str, items: list[dict], note
 
     def write_notice(case: Case) -> None:
         round_no = case.correction_notices.count() + 1
-        CorrectionNotice.objects.create(case=case, round=round_no, items=cleaned, note=note, issued_by=actor)
+        CorrectionNotice.objects.create(
+            case=case,
+            round=round_no,
+            items=cleaned,
+            note=note,
+            issued_by=actor,
+            issued_by_label=actor.real_name or actor.username,
+        )
 
     summary = "；".join(f"{e['name']}：{e['reason']}" for e in cleaned)
     return _transition(
@@ -511,12 +577,18 @@ def case_request_correction(*, actor: User, number: str, items: list[dict], note
 
 
 def case_resubmit(
-    *, actor: User, number: str, files: Iterable[Upload] = (), form_data: dict | None = None, note: str = ""
+    *,
+    actor: User | None,
+    number: str,
+    files: Iterable[Upload] = (),
+    form_data: dict | None = None,
+    note: str = "",
+    remote: RemoteActor | None = None,
 ) -> Case:
     """The applicant answers the 补正 notice with the listed materials (and, if asked, a corrected form)."""
     files = list(files)
     # Validate what can be validated outside the lock (content and size of each file).
-    case_ro = access.case_for(actor, number)
+    case_ro = access.case_received_from(remote.node, number) if remote else access.case_for(actor, number)
     checked = _check_uploads(case_ro.item, files)
     if form_data is not None:
         form_data = validate_form(case_ro.item.form_schema, form_data)
@@ -555,4 +627,5 @@ def case_resubmit(
             reason=note,
             data={"materials": [m.code for m, _ in checked], "form_changed": form_data is not None},
             extra=write,
+            remote=remote,
         )

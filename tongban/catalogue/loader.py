@@ -650,13 +650,21 @@ def _upsert_items(specs: list[_ItemSpec], org_ids: dict[str, int], report: LoadR
 
 
 def reference_data_load(
-    *, catalogue_dir: Path | None = None, organisations_file: Path | None = None
+    *,
+    catalogue_dir: Path | None = None,
+    organisations_file: Path | None = None,
+    cities: set[str] | None = None,
 ) -> LoadReport:
     """Loads divisions, organisations and the service catalogue; safe to run again.
 
-    Every file is checked before anything is written; one transaction writes it all.
+    Every file is checked before anything is written; one transaction writes it all. ``cities``
+    limits the load to those cities' items and organisations: a federation node loads only its own
+    city and learns the others' catalogues from their publications.
     """
     orgs, specs = read_reference_data(catalogue_dir=catalogue_dir, organisations_file=organisations_file)
+    if cities is not None:
+        specs = [s for s in specs if s.fields["city_code"] in cities]
+        orgs = [o for o in orgs if divisions.city_of(o.region) in cities]
     report = LoadReport()
     with transaction.atomic():
         report.regions = regions_sync_yrd()

@@ -44,6 +44,9 @@ class ServiceItem(models.Model):
     form_schema = models.JSONField(_("申请表（JSON Schema）"), default=dict)
     # Name, keywords, full pinyin and pinyin initials, lower-cased: what catalogue search matches.
     search_text = models.TextField(editable=False, default="")
+    # The name's full pinyin and initials, for "starts with" ranking served by prefix indexes.
+    name_pinyin = models.CharField(max_length=1000, editable=False, default="")
+    name_initials = models.CharField(max_length=200, editable=False, default="")
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -55,10 +58,31 @@ class ServiceItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["implementation_code", "version"], name="unique_item_version"),
         ]
-        indexes = [models.Index(fields=["status", "city_code"])]
+        indexes = [
+            models.Index(fields=["status", "city_code"]),
+            # Search: prefix look-ups (LIKE 'q%') on the name and its pinyin, and results in name
+            # order, so PostgreSQL can stop after one page instead of sorting every match.
+            models.Index(fields=["name"], name="item_name_prefix_idx", opclasses=["text_pattern_ops"]),
+            models.Index(
+                fields=["name_pinyin"], name="item_pinyin_prefix_idx", opclasses=["text_pattern_ops"]
+            ),
+            models.Index(
+                fields=["name_initials"], name="item_initials_prefix_idx", opclasses=["text_pattern_ops"]
+            ),
+            models.Index(fields=["name", "city_code", "implementation_code"], name="item_name_order_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        from tongban.catalogue.search import name_keys
+
+        self.name_pinyin, self.name_initials = name_keys(self.name)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "name" in fields:
+            kwargs["update_fields"] = {*fields, "name_pinyin", "name_initials"}
+        super().save(*args, **kwargs)
 
     @property
     def is_published(self) -> bool:

@@ -10,7 +10,8 @@ and the queries 营业, yingye, yyzz and "ying ye" all find it.
 
 A query is matched with ``search_text LIKE '%q%'`` (``__contains``): on PostgreSQL a ``pg_trgm``
 GIN index (migration ``catalogue.0002``) serves it; the separator never occurs in a normalised query,
-so a query never matches across two terms. Ranking happens in the database.
+so a query never matches across two terms. Ranking happens in the database, in two tiers that
+indexes serve page by page (``SearchResults``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import unicodedata
 from collections.abc import Iterable
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
-from django.db.models.functions import StrIndex, Substr
 from pypinyin import Style, lazy_pinyin, load_phrases_dict
 
 SEPARATOR = "|"
@@ -41,8 +41,7 @@ load_phrases_dict(_PHRASES)
 # Ranks, best first.
 RANK_EXACT_NAME = 0  # the query is the name, its full pinyin or its initials
 RANK_NAME_PREFIX = 1  # the name (or its pinyin, or its initials) starts with the query
-RANK_TERM_PREFIX = 2  # a keyword (or its pinyin, or its initials) starts with the query
-RANK_OTHER = 3
+RANK_OTHER = 2  # the query occurs in the name or a keyword
 
 
 def _fold(text: str) -> str:
@@ -69,6 +68,14 @@ def terms_for(text: str) -> list[str]:
         if t and t not in out:
             out.append(t)
     return out
+
+
+def name_keys(name: str) -> tuple[str, str]:
+    """(full pinyin, initials) of a name, folded like the search terms: what prefix ranking matches."""
+    folded = _fold(name)
+    return _latin(lazy_pinyin(folded, style=Style.NORMAL)), _latin(
+        lazy_pinyin(folded, style=Style.FIRST_LETTER)
+    )
 
 
 def search_text_for(*, name: str, keywords: Iterable[str] = ()) -> str:
@@ -102,38 +109,82 @@ def normalise_query(query: str) -> list[str]:
     return folded.split(" ")
 
 
-def apply(queryset: QuerySet, query: str) -> QuerySet:
-    """Filters ``queryset`` of items to those matching ``query`` and ranks them in the database.
+# Counting every match of a broad query ("营业" matches a third of a 150,000-item catalogue) costs
+# more than the page itself; beyond this many, the count is reported as "more than".
+COUNT_CAP = 1000
 
-    Order: the query is the name (in Chinese, pinyin or initials); the name starts with it; a
-    keyword starts with it; the rest. Ties by name. Without a query the queryset is returned
-    unfiltered, in catalogue order (city, 基本编码).
+
+class SearchResults:
+    """The matches of a query, best first, fetched a page at a time.
+
+    Two tiers, each served by an index so the database stops after one page: items whose name
+    (in Chinese, pinyin or initials) starts with the query, the exact name first; then the other
+    matches, by name. Supports slicing, ``count()`` (capped at ``COUNT_CAP``; see ``count_capped``)
+    and iteration, so paginators and the API use it like a queryset.
+    """
+
+    def __init__(self, matches: QuerySet, *, raw: str, first: str):
+        prefix = (
+            Q(name__startswith=raw) | Q(name_pinyin__startswith=first) | Q(name_initials__startswith=first)
+        )
+        exact = Case(
+            When(Q(name=raw) | Q(name_pinyin=first) | Q(name_initials=first), then=Value(RANK_EXACT_NAME)),
+            default=Value(RANK_NAME_PREFIX),
+            output_field=IntegerField(),
+        )
+        order = ("name", "city_code", "implementation_code")
+        self._prefixed = matches.filter(prefix).annotate(search_rank=exact).order_by("search_rank", *order)
+        self._others = matches.exclude(prefix).annotate(search_rank=Value(RANK_OTHER)).order_by(*order)
+        self._count: int | None = None
+        self._prefixed_count: int | None = None
+
+    def _n_prefixed(self) -> int:
+        if self._prefixed_count is None:
+            self._prefixed_count = self._prefixed.count()
+        return self._prefixed_count
+
+    def __getitem__(self, key):
+        if isinstance(key, int):
+            rows = self[key : key + 1]
+            if not rows:
+                raise IndexError(key)
+            return rows[0]
+        start, stop = key.start or 0, key.stop
+        if stop is None:
+            return list(self)[start:]
+        rows = list(self._prefixed[start:stop])
+        if len(rows) == stop - start:
+            return rows
+        # The first tier ran out inside this page: its size is now known without counting.
+        n_prefixed = start + len(rows) if rows else self._n_prefixed()
+        rest_start = max(0, start - n_prefixed)
+        return rows + list(self._others[rest_start : rest_start + (stop - start) - len(rows)])
+
+    def __iter__(self):
+        yield from self._prefixed
+        yield from self._others
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = min(
+                self._prefixed[: COUNT_CAP + 1].count() + self._others[: COUNT_CAP + 1].count(), COUNT_CAP + 1
+            )
+        return self._count
+
+    @property
+    def count_capped(self) -> bool:
+        return self.count() > COUNT_CAP
+
+
+def apply(queryset: QuerySet, query: str):
+    """Filters ``queryset`` of items to those matching ``query``, best first (see ``SearchResults``).
+
+    Without a query the queryset is returned unfiltered, in catalogue order (city, 基本编码).
     """
     terms = normalise_query(query)
     if not terms:
         return queryset.order_by("city_code", "basic_code", "implementation_code")
     for term in terms:
         queryset = queryset.filter(search_text__contains=term)
-    raw = " ".join((query or "").split())
-    phrase = " ".join(unicodedata.normalize("NFKC", raw).split())
-    first = terms[0]
-    # The name's terms: search_text up to the empty term "||" that starts the keywords'.
-    name_terms = Substr("search_text", 1, StrIndex("search_text", Value(SEPARATOR * 2)))
-    rank = Case(
-        When(
-            Q(name__in=[raw, phrase]) | Q(search_name_terms__contains=f"{SEPARATOR}{first}{SEPARATOR}"),
-            then=Value(RANK_EXACT_NAME),
-        ),
-        When(
-            Q(name__startswith=raw) | Q(search_name_terms__contains=SEPARATOR + first),
-            then=Value(RANK_NAME_PREFIX),
-        ),
-        When(search_text__contains=SEPARATOR + first, then=Value(RANK_TERM_PREFIX)),
-        default=Value(RANK_OTHER),
-        output_field=IntegerField(),
-    )
-    return (
-        queryset.alias(search_name_terms=name_terms)
-        .annotate(search_rank=rank)
-        .order_by("search_rank", "name", "city_code", "implementation_code")
-    )
+    raw = " ".join(unicodedata.normalize("NFKC", " ".join((query or "").split())).split())
+    return SearchResults(queryset, raw=raw, first=terms[0])

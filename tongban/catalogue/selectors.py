@@ -56,7 +56,7 @@ def item_search(
     mode: str | None = None,
     subject_type: str | None = None,
     include_withdrawn: bool = False,
-) -> QuerySet[ServiceItem]:
+) -> QuerySet[ServiceItem] | search.SearchResults:
     """Items matching the query (Chinese, full pinyin or pinyin initials), best match first.
 
     Only the current version of each item, and only published ones unless ``include_withdrawn``.
@@ -84,7 +84,7 @@ def item_search(
                 f"服务对象“{subject_type}”无效：应为 {'、'.join(SubjectType.values)} 之一。",
             )
         queryset = _has_list_member(queryset, "subject_types", subject_type)
-    return search.apply(queryset, query).select_related("authority", "region")
+    return search.apply(queryset.select_related("authority", "region"), query)
 
 
 def item_get(*, implementation_code: str) -> ServiceItem:

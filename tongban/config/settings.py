@@ -206,7 +206,8 @@ EXCHANGE_MAX_BODY_BYTES = env_int("TONGBAN_EXCHANGE_MAX_BODY_BYTES", 32 * 1024 *
 EXCHANGE_MAX_AGE_SECONDS = env_int("TONGBAN_EXCHANGE_MAX_AGE_SECONDS", 300)
 EXCHANGE_MAX_SKEW_SECONDS = env_int("TONGBAN_EXCHANGE_MAX_SKEW_SECONDS", 30)
 # TONGBAN_EXCHANGE_MAX_ATTEMPTS: delivery attempts before a message is parked for an operator.
-EXCHANGE_MAX_ATTEMPTS = env_int("TONGBAN_EXCHANGE_MAX_ATTEMPTS", 15)
+# With the 5-minute backoff cap, 60 attempts keep trying for about four hours.
+EXCHANGE_MAX_ATTEMPTS = env_int("TONGBAN_EXCHANGE_MAX_ATTEMPTS", 60)
 # TONGBAN_EXCHANGE_BATCH: envelopes per delivery request.
 EXCHANGE_BATCH = env_int("TONGBAN_EXCHANGE_BATCH", 200)
 # TONGBAN_EXCHANGE_TIMEOUT_SECONDS: HTTP timeout of one delivery request.

@@ -9,5 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api_v1.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("federation/v1/", include("tongban.exchange.urls")),
     path("", include("tongban.web.urls")),
 ]

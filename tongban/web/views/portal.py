@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from tongban.accounts.services import preferences_set
 from tongban.catalogue import selectors as catalogue
+from tongban.catalogue.search import COUNT_CAP
 from tongban.web.forms import ItemSearchForm
 from tongban.web.middleware import LANG_COOKIE, LARGE_TEXT_COOKIE
 from tongban.web.views.common import handles_errors, paginate, safe_next
@@ -32,7 +33,15 @@ def home(request):
     return render(
         request,
         "web/home.html",
-        {"form": form, "page": page, "rows": rows, "searched": bool(q or city or mode)},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "searched": bool(q or city or mode),
+            # a broad query's count stops at a cap (see catalogue.search.COUNT_CAP)
+            "count_capped": getattr(items, "count_capped", False),
+            "count_cap": COUNT_CAP,
+        },
     )
 
 

@@ -1,0 +1,387 @@
+"""Cases across nodes (跨省通办): what travels, and what a node does when it arrives.
+
+- ``case.transfer``  receiving → handling node: the case, its materials and the receiving node's
+  statement about the applicant (一地认证 online, or the window's identity and form check for 代收).
+- ``case.status``    handling → receiving node: every change, so the applicant follows it at home.
+- ``case.command``   receiving → handling node: the applicant's own actions (补正材料, 撤回).
+- ``case.command_refused`` handling → receiving node: a forwarded action the handling node refused.
+
+Every message is ordered per case (``ordering_key`` = case number) and applied exactly once by the
+inbox; handlers run inside the inbox's transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
+
+from tongban.accounts.constants import UserKind
+from tongban.cases.constants import CaseAction, CaseStatus, Channel
+from tongban.core import audit, pii
+
+TRANSFER, STATUS, COMMAND, COMMAND_REFUSED = (
+    "case.transfer",
+    "case.status",
+    "case.command",
+    "case.command_refused",
+)
+
+
+def _enqueue(**kwargs):
+    from tongban.exchange.outbox import enqueue
+
+    return enqueue(**kwargs)
+
+
+def node_label(code: str) -> str:
+    from tongban.regions.models import Region
+
+    region = Region.objects.filter(code=code).only("name").first()
+    return region.name if region else code
+
+
+# --- statements (一地认证 / 代收) ------------------------------------------------------------------
+
+
+def online_statement(applicant) -> dict:
+    """The receiving node vouches that it authenticated this applicant itself."""
+    return {
+        "kind": "online_realname",
+        "node": settings.NODE_CODE,
+        "node_name": settings.NODE_NAME,
+        "subject": "enterprise" if applicant.kind == UserKind.ENTERPRISE else "person",
+        "realname_verified_at": applicant.realname_verified_at.isoformat()
+        if applicant.realname_verified_at
+        else None,
+        "method": settings.REALNAME_VERIFIER.rsplit(".", 1)[-1],
+    }
+
+
+def window_statement(clerk) -> dict:
+    """The window's check, signed with the transfer: identity seen in original, form checked."""
+    return {
+        "kind": "window_intake",
+        "node": settings.NODE_CODE,
+        "node_name": settings.NODE_NAME,
+        "window": clerk.organisation.name,
+        "window_uscc": clerk.organisation.uscc,
+        "clerk": clerk.real_name or clerk.username,
+        "identity_checked": True,
+        "form_checked": True,
+        "checked_at": timezone.now().isoformat(),
+    }
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+def _material_payload(row) -> dict:
+    with row.file.open("rb") as fh:
+        content = fh.read()
+    return {
+        "material": row.material.code if row.material_id else "",
+        "name": row.name,
+        "content_type": row.content_type,
+        "sha256": row.sha256,
+        "round": row.round,
+        "content_base64": base64.b64encode(content).decode(),
+    }
+
+
+def send_transfer(case, *, id_number: str, phone: str) -> None:
+    payload = {
+        "number": case.number,
+        "item": case.item.implementation_code,
+        "item_version": case.item.version,
+        "mode": case.mode,
+        "channel": case.channel,
+        "submitted_at": case.submitted_at.isoformat(),
+        "form": case.form_data,
+        "applicant": {
+            "name": case.applicant_name,
+            "id_type": case.applicant_id_type,
+            "id_number": id_number,
+            "phone": phone,
+        },
+        "statement": case.origin_statement,
+        "materials": [_material_payload(m) for m in case.materials.all()],
+    }
+    _enqueue(recipient=case.handling_node, type=TRANSFER, payload=payload, ordering_key=case.number)
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat()
+
+
+def send_status(case, event) -> None:
+    notice = None
+    if event.action == CaseAction.REQUEST_CORRECTION:
+        latest = case.correction_notices.order_by("-round").first()
+        if latest is not None:
+            notice = {"round": latest.round, "items": latest.items, "note": latest.note}
+    payload = {
+        "number": case.number,
+        "action": event.action,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "actor": event.actor_label,
+        "reason": event.reason,
+        "at": event.created_at.isoformat(),
+        "due_date": _iso(case.due_date),
+        "due_provisional": case.due_provisional,
+        "accepted_at": _iso(case.accepted_at),
+        "decided_at": _iso(case.decided_at),
+        "decision_reason": case.decision_reason,
+        "notice": notice,
+    }
+    _enqueue(recipient=case.receiving_node, type=STATUS, payload=payload, ordering_key=case.number)
+
+
+def send_command(case, *, action: str, reason: str, data: dict | None) -> None:
+    payload = {"number": case.number, "action": action, "reason": reason}
+    if action == CaseAction.RESUBMIT:
+        last_round = max((m.round for m in case.materials.all()), default=0)
+        payload["materials"] = (
+            [_material_payload(m) for m in case.materials.filter(round=last_round)] if last_round else []
+        )
+        payload["form"] = case.form_data if (data or {}).get("form_changed") else None
+    _enqueue(recipient=case.handling_node, type=COMMAND, payload=payload, ordering_key=case.number)
+
+
+# --- receiving --------------------------------------------------------------------------------
+
+
+def _uploads(materials: list[dict]):
+    from tongban.cases.services import Upload
+
+    return [
+        Upload(
+            m["material"],
+            SimpleUploadedFile(m.get("name") or m["material"], base64.b64decode(m["content_base64"])),
+        )
+        for m in materials
+        if m.get("material")
+    ]
+
+
+def on_transfer(payload: dict, *, sender: str, envelope_id: str) -> None:
+    """At the handling node: the case arrives and joins the authority's queue as 已提交."""
+    from tongban.cases import error_codes, uploads
+    from tongban.cases.models import Case, CaseEvent, CaseMaterial
+    from tongban.cases.services import INTAKE_LIMIT_WORKDAYS, _set_due
+    from tongban.catalogue.models import ServiceItem
+    from tongban.core.errors import InvalidInput
+
+    number = payload["number"]
+    if Case.objects.filter(number=number).exists():
+        return  # already here (the inbox makes this rare; a re-sent transfer changes nothing)
+    item = (
+        ServiceItem.objects.filter(
+            implementation_code=payload["item"], version=payload["item_version"], city_code=settings.NODE_CODE
+        )
+        .select_related("authority")
+        .first()
+    )
+    if item is None:
+        raise InvalidInput(
+            error_codes.CASE_NOT_FOUND,
+            f"本节点没有事项 {payload['item']}（版本 {payload['item_version']}）。",
+        )
+    applicant = payload["applicant"]
+    statement = dict(payload.get("statement") or {})
+    statement["received_envelope"] = envelope_id
+    case = Case(
+        number=number,
+        item=item,
+        handling_org=item.authority,
+        receiving_node=sender,
+        handling_node=settings.NODE_CODE,
+        mode=payload["mode"],
+        channel=payload["channel"],
+        status=CaseStatus.SUBMITTED,
+        applicant=None,
+        applicant_name=applicant["name"],
+        applicant_id_type=applicant["id_type"],
+        applicant_id_enc=pii.encrypt(applicant["id_number"], purpose="id_number"),
+        applicant_id_hash=pii.lookup_hash(applicant["id_number"], purpose="id_number"),
+        applicant_phone_enc=pii.encrypt(applicant["phone"], purpose="phone")
+        if applicant.get("phone")
+        else "",
+        form_data=payload.get("form") or {},
+        origin_statement=statement,
+        submitted_at=parse_datetime(payload["submitted_at"]) or timezone.now(),
+    )
+    _set_due(case, timezone.localdate(), INTAKE_LIMIT_WORKDAYS)
+    saved = []
+    try:
+        case.save()
+        by_code = {m.code: m for m in item.materials.all()}
+        for m in payload.get("materials", []):
+            raw = base64.b64decode(m["content_base64"])
+            # Judge the content again: a transfer is trusted for who sent it, not for what a file is.
+            inspected = uploads.inspect(SimpleUploadedFile(m["name"], raw), field=f"material:{m['material']}")
+            row = CaseMaterial(
+                case=case,
+                material=by_code.get(m["material"]),
+                name=m["name"],
+                original_name=m["name"][:255],
+                content_type=inspected.content_type,
+                size=inspected.size,
+                sha256=inspected.sha256,
+                round=m.get("round", 0),
+            )
+            row.file.save("upload", inspected.file, save=False)
+            saved.append((row.file.storage, row.file.name))
+            row.save()
+        via = "窗口代收" if payload["channel"] == Channel.WINDOW else "一地认证"
+        label = f"{statement.get('node_name') or node_label(sender)}（{via}）"
+        CaseEvent.objects.create(
+            case=case,
+            action=CaseAction.SUBMIT,
+            from_status="",
+            to_status=CaseStatus.SUBMITTED,
+            actor_label=label,
+            data={"from_node": sender, "statement": statement},
+        )
+        audit.record(
+            actor=None,
+            action="case.receive",
+            target=case,
+            data={"from": sender, "item": item.implementation_code},
+        )
+    except BaseException:
+        for storage, name in saved:  # the inbox rolls the rows back; the files go too
+            with contextlib.suppress(OSError):
+                storage.delete(name)
+        raise
+
+
+def on_status(payload: dict, *, sender: str, envelope_id: str) -> None:
+    """At the receiving node: mirror the handling node's change and tell the applicant."""
+    from tongban.cases.access import case_handled_by
+    from tongban.cases.models import CaseEvent, CorrectionNotice
+    from tongban.cases.services import _notify_applicant
+
+    case = case_handled_by(sender, payload["number"], for_update=True)
+    case.status = payload["to_status"]
+    case.due_date = date.fromisoformat(payload["due_date"]) if payload.get("due_date") else case.due_date
+    case.due_provisional = bool(payload.get("due_provisional"))
+    case.accepted_at = _dt(payload.get("accepted_at")) or case.accepted_at
+    case.decided_at = _dt(payload.get("decided_at")) or case.decided_at
+    case.decision_reason = payload.get("decision_reason") or case.decision_reason
+    if payload["to_status"] == CaseStatus.CORRECTION:
+        case.paused_since = timezone.localdate()
+    elif case.paused_since:
+        case.paused_since = None
+    case.save()
+    notice = payload.get("notice")
+    if notice:
+        CorrectionNotice.objects.update_or_create(
+            case=case,
+            round=notice["round"],
+            defaults={
+                "items": notice["items"],
+                "note": notice.get("note", ""),
+                "issued_by_label": payload["actor"],
+            },
+        )
+    if payload["action"] == CaseAction.RESUBMIT:
+        case.correction_notices.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+    CaseEvent.objects.create(
+        case=case,
+        action=payload["action"],
+        from_status=payload.get("from_status", ""),
+        to_status=payload["to_status"],
+        actor_label=f"{node_label(sender)}·{payload['actor']}",
+        reason=payload.get("reason", ""),
+        data={"from_node": sender, "envelope": envelope_id, "at": payload.get("at")},
+    )
+    _notify_applicant(case, payload["action"], payload.get("reason", ""))
+    audit.record(
+        actor=None,
+        action="case.status_received",
+        target=case,
+        data={"from": sender, "to": payload["to_status"]},
+    )
+
+
+def _dt(value) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def on_command(payload: dict, *, sender: str, envelope_id: str) -> None:
+    """At the handling node: the applicant's own action, forwarded by the receiving node."""
+    from tongban.cases import services
+    from tongban.core.errors import TongbanError
+
+    remote = services.RemoteActor(node=sender, label=f"申请人（经{node_label(sender)}转达）")
+    action = payload["action"]
+    try:
+        with transaction.atomic():
+            if action == CaseAction.WITHDRAW:
+                services.case_withdraw(
+                    actor=None, number=payload["number"], reason=payload.get("reason", ""), remote=remote
+                )
+            elif action == CaseAction.RESUBMIT:
+                services.case_resubmit(
+                    actor=None,
+                    number=payload["number"],
+                    files=_uploads(payload.get("materials") or []),
+                    form_data=payload.get("form"),
+                    note=payload.get("reason", ""),
+                    remote=remote,
+                )
+            else:
+                raise ValueError(f"unsupported forwarded action {action}")
+    except TongbanError as exc:
+        # Refused here (e.g. already decided): tell the receiving node why; that is the outcome.
+        with translation.override(settings.LANGUAGE_CODE):
+            _enqueue(
+                recipient=sender,
+                type=COMMAND_REFUSED,
+                payload={
+                    "number": payload["number"],
+                    "action": action,
+                    "code": exc.code,
+                    "message": str(exc.message),
+                },
+                ordering_key=payload["number"],
+            )
+
+
+def on_command_refused(payload: dict, *, sender: str, envelope_id: str) -> None:
+    from tongban.cases.access import case_handled_by
+    from tongban.cases.models import CaseEvent
+    from tongban.notifications.services import notify
+
+    case = case_handled_by(sender, payload["number"], for_update=True)
+    label = CaseAction(payload["action"]).label
+    reason = f"办理地未能执行“{label}”：{payload['message']}"
+    CaseEvent.objects.create(
+        case=case,
+        action=payload["action"],
+        from_status=case.status,
+        to_status=case.status,
+        actor_label=node_label(sender),
+        reason=reason,
+        data={"refused": True, "code": payload["code"], "from_node": sender},
+    )
+    notify(user=case.applicant, case=case, title=f"{label}未成功", body=f"您的办件 {case.number}：{reason}")
+
+
+def register_handlers() -> None:
+    from tongban.exchange import handlers
+
+    handlers.register(TRANSFER)(on_transfer)
+    handlers.register(STATUS)(on_status)
+    handlers.register(COMMAND)(on_command)
+    handlers.register(COMMAND_REFUSED)(on_command_refused)

@@ -1,0 +1,47 @@
+"""The Celery application of a node that has a message broker (``CELERY_BROKER_URL``).
+
+Run it with::
+
+    celery -A tongban.config.celery worker --beat --loglevel INFO
+    # or, with several workers, one separate scheduler:
+    celery -A tongban.config.celery worker --loglevel INFO
+    celery -A tongban.config.celery beat --loglevel INFO
+
+Without a broker nothing here is used: ``tongban worker`` runs the same functions in-process
+(``tongban.exchange.worker``). Settings named ``CELERY_*`` in Django's settings configure the app
+(``CELERY_BROKER_URL`` → ``broker_url``).
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.config.settings")
+
+app = Celery("tongban")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+# Defaults a node's settings may override with CELERY_<NAME>.
+app.add_defaults(
+    dict(
+        # Tasks take no arguments and are safe to re-run: acknowledge after running, so a worker that dies
+        # mid-task leaves it to another; nobody reads their results.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        # A poke that cannot reach the broker must not hold up the web request that made it.
+        broker_connection_timeout=3,
+        broker_connection_retry_on_startup=True,
+        task_default_queue="tongban",
+        # A commit pokes the tasks at once; these periodic runs pick up retries whose backoff has
+        # passed and anything whose poke never reached the broker.
+        beat_schedule={
+            "relay-outbox": {"task": "tongban.exchange.relay_outbox", "schedule": 5.0},
+            "apply-inbox": {"task": "tongban.exchange.apply_inbox", "schedule": 5.0},
+            "refresh-trust-list": {"task": "tongban.exchange.refresh_trust_list", "schedule": 300.0},
+        },
+        imports=("tongban.exchange.tasks",),
+    )
+)
