@@ -183,3 +183,49 @@ def _reviewer_for(node, number: str) -> str:
         return None
 
     return node.wait_for(find, what=f"a reviewer who sees {number}")
+
+
+def test_joint_hukou_transfer_completes_only_when_both_cities_complete(federation):
+    hefei, shanghai = federation[HF], federation[SH]
+    item = _find_item(hefei, "户口迁移（准予迁入）", HF)
+    body = _submission(hefei, item["implementation_code"])
+    body.update(mode="multi_site", partner_city=SH)
+    case = hefei.request("POST", "/api/v1/cases", body, user="citizen", expect=201)
+    number = case["number"]
+    assert case["mode"] == "multi_site"
+
+    hefei_reviewer = _reviewer_for(hefei, number)
+    hefei.request("POST", f"/api/v1/cases/{number}/accept", {"note": ""}, user=hefei_reviewer, expect=200)
+    # the Shanghai part is not done yet: the main case cannot be approved
+    refused = hefei.request(
+        "POST",
+        f"/api/v1/cases/{number}/decision",
+        {"approve": True, "reason": "符合迁入条件"},
+        user=hefei_reviewer,
+    )
+    assert refused["code"] == "JOINT_PART_PENDING"
+
+    part = f"{number}-2"
+    shanghai_reviewer = _reviewer_for(shanghai, part)
+    shanghai.request("POST", f"/api/v1/cases/{part}/accept", {"note": ""}, user=shanghai_reviewer, expect=200)
+    shanghai.request(
+        "POST",
+        f"/api/v1/cases/{part}/decision",
+        {"approve": True, "reason": "同意迁出"},
+        user=shanghai_reviewer,
+        expect=200,
+    )
+
+    def part_approved():
+        events = hefei.request("GET", f"/api/v1/cases/{number}", user="citizen", expect=200)["events"]
+        return any(e["action"] == "joint_update" and "准予" in e["reason"] for e in events)
+
+    hefei.wait_for(part_approved, timeout=15, what="the partner's approval on the main case")
+    hefei.request(
+        "POST",
+        f"/api/v1/cases/{number}/decision",
+        {"approve": True, "reason": "符合迁入条件"},
+        user=hefei_reviewer,
+        expect=200,
+    )
+    assert _status(hefei, number, "citizen") == "approved"

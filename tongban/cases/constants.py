@@ -30,6 +30,7 @@ class CaseAction(models.TextChoices):
     DENY = "deny", _("不予许可")
     ISSUE = "issue", _("发证")
     WITHDRAW = "withdraw", _("撤回申请")
+    JOINT_UPDATE = "joint_update", _("联办进展")
 
 
 class Channel(models.TextChoices):

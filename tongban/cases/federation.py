@@ -111,9 +111,59 @@ def send_transfer(case, *, id_number: str, phone: str) -> None:
             "phone": phone,
         },
         "statement": case.origin_statement,
-        "materials": [_material_payload(m) for m in case.materials.all()],
+        "joint_partner_node": case.joint_partner_node,
+        # a joint part carries the main application's materials
+        "materials": [_material_payload(m) for m in (case.joint_parent or case).materials.all()],
     }
     _enqueue(recipient=case.handling_node, type=TRANSFER, payload=payload, ordering_key=case.number)
+
+
+def request_joint_part(case) -> None:
+    """多地联办, at the main case's handling node: ask the partner city to handle its part.
+
+    The part is a case of its own at the partner node (number ``<main>-2``, the counterpart item);
+    this node keeps a mirror of it, follows its status like any transferred case, and approves the
+    main case only once the part is approved.
+    """
+    from tongban.cases.models import Case
+    from tongban.catalogue.selectors import joint_counterpart
+
+    partner = case.joint_partner_node
+    counterpart = joint_counterpart(item=case.item, city_code=partner)
+    if counterpart is None:  # checked at submission; the partner withdrew the item since
+        from tongban.cases import error_codes
+        from tongban.core.errors import Conflict
+
+        raise Conflict(
+            error_codes.JOINT_PARTNER_UNAVAILABLE, f"{node_label(partner)}已不再办理该事项，无法联办。"
+        )
+    part = Case.objects.create(
+        number=f"{case.number}-2",
+        item=counterpart,
+        handling_org=counterpart.authority,
+        receiving_node=settings.NODE_CODE,
+        handling_node=partner,
+        mode=case.mode,
+        channel=case.channel,
+        status=CaseStatus.SUBMITTED,
+        applicant=None,
+        applicant_name=case.applicant_name,
+        applicant_id_type=case.applicant_id_type,
+        applicant_id_enc=case.applicant_id_enc,
+        applicant_id_hash=case.applicant_id_hash,
+        applicant_phone_enc=case.applicant_phone_enc,
+        form_data=case.form_data,
+        origin_statement={
+            **case.origin_statement,
+            "joint_with": case.number,
+            "requested_by": settings.NODE_CODE,
+        },
+        joint_parent=case,
+        submitted_at=timezone.now(),
+        due_date=case.due_date,
+    )
+    phone = pii.decrypt(case.applicant_phone_enc, purpose="phone") if case.applicant_phone_enc else ""
+    send_transfer(part, id_number=pii.decrypt(case.applicant_id_enc, purpose="id_number"), phone=phone)
 
 
 def _iso(value) -> str | None:
@@ -218,6 +268,7 @@ def on_transfer(payload: dict, *, sender: str, envelope_id: str) -> None:
         else "",
         form_data=payload.get("form") or {},
         origin_statement=statement,
+        joint_partner_node=payload.get("joint_partner_node") or "",
         submitted_at=parse_datetime(payload["submitted_at"]) or timezone.now(),
     )
     _set_due(case, timezone.localdate(), INTAKE_LIMIT_WORKDAYS)
@@ -252,6 +303,8 @@ def on_transfer(payload: dict, *, sender: str, envelope_id: str) -> None:
             actor_label=label,
             data={"from_node": sender, "statement": statement},
         )
+        if case.joint_partner_node:
+            request_joint_part(case)
         audit.record(
             actor=None,
             action="case.receive",
@@ -305,13 +358,38 @@ def on_status(payload: dict, *, sender: str, envelope_id: str) -> None:
         reason=payload.get("reason", ""),
         data={"from_node": sender, "envelope": envelope_id, "at": payload.get("at")},
     )
-    _notify_applicant(case, payload["action"], payload.get("reason", ""))
+    if case.joint_parent_id:
+        _joint_progress(case, payload, sender)
+    else:
+        _notify_applicant(case, payload["action"], payload.get("reason", ""))
     audit.record(
         actor=None,
         action="case.status_received",
         target=case,
         data={"from": sender, "to": payload["to_status"]},
     )
+
+
+def _joint_progress(part, payload: dict, sender: str) -> None:
+    """A joint part moved at the partner node: note it on the main case, and tell its applicant."""
+    from tongban.cases.models import Case, CaseEvent
+
+    main = Case.objects.select_for_update().get(pk=part.joint_parent_id)
+    label = CaseAction(payload["action"]).label
+    reason = f"{node_label(sender)}（联办）：{label}" + (
+        f"，{payload['reason']}" if payload.get("reason") else ""
+    )
+    event = CaseEvent.objects.create(
+        case=main,
+        action=CaseAction.JOINT_UPDATE,
+        from_status=main.status,
+        to_status=main.status,
+        actor_label=f"{node_label(sender)}·{payload['actor']}",
+        reason=reason,
+        data={"part": part.number, "part_status": payload["to_status"]},
+    )
+    if main.receiving_node != settings.NODE_CODE:
+        send_status(main, event)
 
 
 def _dt(value) -> datetime | None:

@@ -50,6 +50,12 @@ class Case(models.Model):
     # How the receiving node vouched for the applicant (一地认证) or what its window checked (代收):
     # travels with a transferred case so the handling node does not authenticate the applicant again.
     origin_statement = models.JSONField(_("受理地声明"), default=dict, blank=True)
+    # 多地联办: the partner city that handles the other part, and, on that part's own case, the main
+    # case it belongs to (the part's number is the main number with "-2").
+    joint_partner_node = models.CharField(_("联办城市"), max_length=6, blank=True)
+    joint_parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="joint_parts"
+    )
 
     submitted_at = models.DateTimeField(_("提交时间"))
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)

@@ -188,6 +188,29 @@ def _resolve_mode(item: ServiceItem, *, channel: str, mode: str | None) -> str:
     return mode or ServiceMode.FULL_ONLINE
 
 
+def _check_joint(item: ServiceItem, mode: str, partner_city: str) -> str:
+    """多地联办 needs a partner city that publishes the same item; other modes take none."""
+    if mode != ServiceMode.MULTI_SITE:
+        return ""
+    from tongban.catalogue.selectors import joint_counterpart
+
+    if not partner_city:
+        raise InvalidInput(
+            error_codes.JOINT_PARTNER_REQUIRED,
+            "多地联办须选择另一办理地城市。",
+            errors=[FieldError("partner_city", "请选择联办城市。", error_codes.JOINT_PARTNER_REQUIRED)],
+        )
+    if partner_city == item.city_code or joint_counterpart(item=item, city_code=partner_city) is None:
+        raise InvalidInput(
+            error_codes.JOINT_PARTNER_UNAVAILABLE,
+            "所选城市没有可联办的同一事项。",
+            errors=[
+                FieldError("partner_city", "所选城市不办理该事项。", error_codes.JOINT_PARTNER_UNAVAILABLE)
+            ],
+        )
+    return partner_city
+
+
 def _check_subject(item: ServiceItem, subject: str) -> None:
     if item.subject_types and subject not in item.subject_types:
         who = "、".join(str(SubjectType(s).label) for s in item.subject_types)
@@ -211,6 +234,7 @@ def _create_case(
     client_token: str = "",
     event_data: dict | None = None,
     origin_statement: dict | None = None,
+    partner_city: str = "",
 ) -> Case:
     number = numbering.allocate(settings.NODE_CODE, _today())
     now = timezone.now()
@@ -233,6 +257,7 @@ def _create_case(
         intake_org=intake_org,
         form_data=form_data,
         origin_statement=origin_statement or {},
+        joint_partner_node=partner_city,
         submitted_at=now,
         client_token=client_token,
     )
@@ -244,6 +269,8 @@ def _create_case(
         _notify_applicant(case, A.SUBMIT)
         if case.handling_node != settings.NODE_CODE:
             federation.send_transfer(case, id_number=id_number, phone=phone)
+        elif case.joint_partner_node:
+            federation.request_joint_part(case)
         audit.record(actor=actor, action="case.submit", target=case, data={"item": item.implementation_code})
     return case
 
@@ -259,8 +286,11 @@ def case_submit(
     files: Iterable[Upload] = (),
     mode: str | None = None,
     client_token: str = "",
+    partner_city: str = "",
 ) -> Case:
-    """An applicant applies online (一表登记). Returns the new case, or the earlier one for a repeat token."""
+    """An applicant applies online (一表登记). Returns the new case, or the earlier one for a repeat token.
+
+    For 多地联办 (``mode="multi_site"``) ``partner_city`` names the city that handles the other part."""
     if client_token:
         earlier = Case.objects.filter(client_token=client_token).first()
         if earlier is not None:
@@ -278,6 +308,7 @@ def case_submit(
     subject = SubjectType.ENTERPRISE if applicant.kind == UserKind.ENTERPRISE else SubjectType.PERSON
     _check_subject(item, subject)
     chosen_mode = _resolve_mode(item, channel=Channel.ONLINE, mode=mode)
+    partner_city = _check_joint(item, chosen_mode, partner_city)
     form_data = validate_form(item.form_schema, form_data)
     checked = _check_uploads(item, files)
     _check_required_materials(item, checked)
@@ -301,6 +332,7 @@ def case_submit(
             actor=applicant,
             client_token=client_token,
             origin_statement=federation.online_statement(applicant),
+            partner_city=partner_city,
         )
     except IntegrityError:
         # Two tabs raced with the same token: the other one won; hand back its case.
@@ -435,6 +467,13 @@ def _transition(
                 actor=actor, action=f"case.{action}.forward", target=case, data={"to": case.handling_node}
             )
             return case
+        if action == A.APPROVE and case.joint_partner_node:
+            part = case.joint_parts.first()
+            if part is None or part.status not in (S.APPROVED, S.ISSUED):
+                raise Conflict(
+                    error_codes.JOINT_PART_PENDING,
+                    f"多地联办：{federation.node_label(case.joint_partner_node)}的办理部分尚未准予，暂不能准予许可。",
+                )
         to_status = allowed[from_status] or case.status_before_pause
         _apply_clock(case, from_status, to_status, action)
         case.status = to_status
@@ -450,6 +489,11 @@ def _transition(
             federation.send_status(case, event)
         else:
             _notify_applicant(case, action, reason)
+        if action in (A.WITHDRAW, A.DENY, A.REJECT_INTAKE) and case.joint_partner_node:
+            for part in case.joint_parts.exclude(status__in=list(FINAL_STATUSES)):
+                federation.send_command(
+                    part, action=A.WITHDRAW, reason=f"主办件{CaseAction(action).label}", data=None
+                )
         audit.record(
             actor=actor, action=f"case.{action}", target=case, data={"from": from_status, "to": to_status}
         )

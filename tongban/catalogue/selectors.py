@@ -116,3 +116,26 @@ def cities_with_items() -> list[Region]:
 def item_materials(item: ServiceItem) -> list[Material]:
     """The item's materials in the order they are told to the applicant (一次告知)."""
     return list(item.materials.all())
+
+
+def joint_counterpart(*, item: ServiceItem, city_code: str) -> ServiceItem | None:
+    """多地联办: the same item (same 基本编码) as the partner city publishes it, if it does."""
+    return (
+        _current_versions(ServiceItem.objects.filter(basic_code=item.basic_code, city_code=city_code))
+        .filter(status=ItemStatus.PUBLISHED)
+        .select_related("authority")
+        .order_by("implementation_code")
+        .first()
+    )
+
+
+def joint_partner_cities(*, item: ServiceItem) -> list[Region]:
+    """The cities that publish a counterpart of this item, for choosing where the other part is done."""
+    codes = (
+        _current_versions(ServiceItem.objects.filter(basic_code=item.basic_code))
+        .filter(status=ItemStatus.PUBLISHED)
+        .exclude(city_code=item.city_code)
+        .values_list("city_code", flat=True)
+        .distinct()
+    )
+    return list(Region.objects.filter(code__in=list(codes)).order_by("code"))

@@ -227,7 +227,7 @@ class ApplicationForm(ServiceErrorMixin, forms.Form):
 
     client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
-    def __init__(self, *args, item, materials, intake: bool = False, **kwargs):
+    def __init__(self, *args, item, materials, intake: bool = False, partner_cities=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.item = item
         self.materials = list(materials)
@@ -259,6 +259,12 @@ class ApplicationForm(ServiceErrorMixin, forms.Form):
                     (ServiceMode.MULTI_SITE, ServiceMode.MULTI_SITE.label),
                 ],
                 widget=forms.RadioSelect,
+            )
+            self.fields["partner_city"] = forms.ChoiceField(
+                label=_("联办城市"),
+                required=False,
+                help_text=_("多地联办时，另一部分在哪个城市办理（如户口迁出地）。"),
+                choices=[("", _("（请选择）")), *[(c.code, c.name) for c in partner_cities]],
             )
         schema = item.form_schema or {}
         required = set(schema.get("required") or [])

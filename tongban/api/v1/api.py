@@ -166,6 +166,7 @@ def case_create(request: HttpRequest, payload: s.CaseSubmitIn):
         files=p.uploads_from(payload.materials),
         mode=payload.mode,
         client_token=payload.client_token,
+        partner_city=payload.partner_city,
     )
     return Status(201, p.case_detail(case_selectors.case_detail(user=request.auth, number=case.number)))
 

@@ -92,6 +92,7 @@ class CaseSubmitIn(Schema):
     form: dict[str, Any] = Field(default_factory=dict, description="按事项 form_schema 填写的申请表")
     materials: list[MaterialUpload] = Field(default_factory=list)
     mode: str | None = None
+    partner_city: str = Field("", description="多地联办（mode=multi_site）时另一办理地城市的区划代码")
     client_token: str = Field("", max_length=64, description="重复提交时返回同一办件")
 
 

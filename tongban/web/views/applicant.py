@@ -30,7 +30,13 @@ def apply(request, code: str):
     materials = catalogue.item_materials(item)
     error = None
     if request.method == "POST":
-        form = ApplicationForm(request.POST, request.FILES, item=item, materials=materials)
+        form = ApplicationForm(
+            request.POST,
+            request.FILES,
+            item=item,
+            materials=materials,
+            partner_cities=catalogue.joint_partner_cities(item=item),
+        )
         if form.is_valid():
             try:
                 case = case_services.case_submit(
@@ -40,6 +46,7 @@ def apply(request, code: str):
                     files=uploads_of(form),
                     mode=form.cleaned_data.get("mode") or None,
                     client_token=form.cleaned_data.get("client_token") or "",
+                    partner_city=form.cleaned_data.get("partner_city") or "",
                 )
             except NotFound:
                 raise
@@ -49,7 +56,9 @@ def apply(request, code: str):
             else:
                 return redirect("web:case_submitted", number=case.number)
     else:
-        form = ApplicationForm(item=item, materials=materials)
+        form = ApplicationForm(
+            item=item, materials=materials, partner_cities=catalogue.joint_partner_cities(item=item)
+        )
     status = error.status if error else (422 if form.is_bound else 200)
     return render(
         request,
