@@ -36,7 +36,15 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     if user.has_role(Role.ADMIN) or user.has_role(Role.SUPERVISOR):
         return qs
     if user.kind == UserKind.STAFF and user.organisation_id:
-        return qs.filter(Q(handling_org_id=user.organisation_id) | Q(intake_org_id=user.organisation_id))
+        # Reviewers work the cases their organisation handles, window clerks the ones their window
+        # took in. One condition per role (not an OR of both) so the queue index serves it.
+        org = user.organisation_id
+        handled, taken_in = Q(handling_org_id=org), Q(intake_org_id=org)
+        if user.has_role(Role.REVIEWER) and user.has_role(Role.WINDOW_CLERK):
+            return qs.filter(handled | taken_in)
+        if user.has_role(Role.WINDOW_CLERK):
+            return qs.filter(taken_in)
+        return qs.filter(handled)
     return qs.none()
 
 

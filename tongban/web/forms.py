@@ -504,13 +504,13 @@ class CorrectionForm(ServiceErrorMixin, forms.Form):
 
 class QueueFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("状态"), required=False)
-    item = forms.ChoiceField(label=_("事项"), required=False)
+    # Free text, not a list: an authority may have cases of hundreds of items waiting.
+    item = forms.CharField(label=_("事项名称或编码"), required=False, max_length=100)
     q = forms.CharField(label=_("办件编号或申请人"), required=False, max_length=64)
 
-    def __init__(self, *args, status_choices, item_choices, **kwargs):
+    def __init__(self, *args, status_choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = status_choices
-        self.fields["item"].choices = [("", gettext("全部事项")), *item_choices]
 
 
 class ItemSearchForm(forms.Form):

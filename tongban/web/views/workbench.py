@@ -44,19 +44,21 @@ def queue(request):
     user = request.user
     counts = case_selectors.queue_counts(user=user)
     open_count = sum(counts.get(s, 0) for s in (*case_selectors.QUEUE_STATUSES, CaseStatus.CORRECTION))
-    done_count = sum(counts.get(s, 0) for s in case_selectors.DONE_STATUSES)
     status_choices = [("", _("全部待办") + f" ({open_count})")]
-    status_choices += [(s.value, f"{s.label} ({counts.get(s.value, 0)})") for s in CaseStatus]
-    status_choices += [("done", _("全部已办结") + f" ({done_count})")]
-    item_choices = case_selectors.queue_item_choices(user=user)
-    form = QueueFilterForm(request.GET or None, status_choices=status_choices, item_choices=item_choices)
+    open_statuses = (*case_selectors.QUEUE_STATUSES, CaseStatus.CORRECTION)
+    status_choices += [
+        (s.value, f"{s.label} ({counts.get(s.value, 0)})") for s in CaseStatus if s in open_statuses
+    ]
+    status_choices += [(s.value, s.label) for s in CaseStatus if s not in open_statuses]
+    status_choices += [("done", _("全部已办结"))]
+    form = QueueFilterForm(request.GET or None, status_choices=status_choices)
     status = item = q = ""
     if form.is_bound:
         form.is_valid()
         status = form.cleaned_data.get("status") or ""
         item = form.cleaned_data.get("item") or ""
         q = form.cleaned_data.get("q") or ""
-    cases = case_selectors.case_queue(user=user, status=status or None, item_code=item or None, query=q)
+    cases = case_selectors.case_queue(user=user, status=status or None, item_query=item, query=q)
     page = paginate(request, cases, QUEUE_PAGE_SIZE)
     return render(request, "web/workbench/queue.html", {"form": form, "page": page})
 
