@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connections, router, transaction
 from stdnum.iso7064 import mod_11_2
 
 from tongban.cases.models import CaseNumberCounter
@@ -26,19 +25,27 @@ def is_valid_number(number: str) -> bool:
 
 
 def allocate(node_code: str, day: date) -> str:
-    """Takes the next number in a transaction of its own.
+    """Takes the next number, committed on its own before the case's transaction starts.
 
-    Called before the case's own transaction so the counter row is locked for one short statement,
-    not for the whole submission; a submission that then fails leaves a gap in the sequence, which
-    is harmless (numbers are unique, not dense).
+    One ``UPDATE … RETURNING`` statement, so the counter row is locked for that statement only, not
+    for the whole submission; a submission that then fails leaves a gap in the sequence, which is
+    harmless (numbers are unique, not dense).
     """
-    with transaction.atomic():
-        updated = CaseNumberCounter.objects.filter(node_code=node_code, day=day).update(last=F("last") + 1)
-        if not updated:
-            try:
-                with transaction.atomic():
-                    CaseNumberCounter.objects.create(node_code=node_code, day=day, last=1)
-            except IntegrityError:  # another process created today's row first
-                CaseNumberCounter.objects.filter(node_code=node_code, day=day).update(last=F("last") + 1)
-        seq = CaseNumberCounter.objects.get(node_code=node_code, day=day).last
+    table = CaseNumberCounter._meta.db_table
+    sql = f"UPDATE {table} SET last = last + 1 WHERE node_code = %s AND day = %s RETURNING last"
+    connection = connections[router.db_for_write(CaseNumberCounter)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [node_code, day])
+        row = cursor.fetchone()
+    if row is None:  # the day's first number
+        try:
+            with transaction.atomic():
+                CaseNumberCounter.objects.create(node_code=node_code, day=day, last=1)
+            seq = 1
+        except IntegrityError:  # another process created today's row first
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [node_code, day])
+                seq = cursor.fetchone()[0]
+    else:
+        seq = row[0]
     return format_number(node_code, day, seq)

@@ -106,9 +106,13 @@ class CaseDetail:
 
 
 def case_detail(*, user: User, number: str) -> CaseDetail:
-    case = access.case_for(user, number)
-    events = list(case.events.select_related("actor").order_by("created_at", "id"))
-    materials = list(case.materials.all())
+    return case_detail_of(access.case_for(user, number))
+
+
+def case_detail_of(case: Case) -> CaseDetail:
+    """The detail of a case already read through ``access`` (e.g. the one a service just returned)."""
+    events = list(case.events.order_by("created_at", "id"))
+    materials = list(case.materials.select_related("material"))
     notices = list(case.correction_notices.all())
     open_notice = next((n for n in reversed(notices) if n.resolved_at is None), None)
     return CaseDetail(case, events, materials, notices, open_notice, due_mark(case))

@@ -74,7 +74,7 @@ def _set_due(case: Case, start: date, days: int) -> None:
 def _check_uploads(
     item: ServiceItem, files: Iterable[Upload]
 ) -> list[tuple[object, uploads.InspectedUpload]]:
-    by_code = {m.code: m for m in item.materials.all()}
+    by_code = {m.code: m for m in _materials_of(item)}
     checked = []
     for up in files:
         material = by_code.get(up.material)
@@ -88,9 +88,17 @@ def _check_uploads(
     return checked
 
 
+def _materials_of(item: ServiceItem) -> list:
+    """The item's materials, read once per request (kept on the item object)."""
+    cached = getattr(item, "_materials_cache", None)
+    if cached is None:
+        cached = item._materials_cache = list(item.materials.all())
+    return cached
+
+
 def _check_required_materials(item: ServiceItem, checked) -> None:
     given = {m.code for m, _ in checked}
-    missing = [m for m in item.materials.all() if m.required and m.code not in given]
+    missing = [m for m in _materials_of(item) if m.required and m.code not in given]
     if missing:
         names = "、".join(m.name for m in missing)
         raise InvalidInput(
@@ -117,6 +125,7 @@ def _files_removed_on_failure() -> Iterator[list]:
 
 
 def _store_materials(case: Case, checked, *, round_no: int, actor: User | None, saved: list) -> None:
+    rows = []
     for material, inspected in checked:
         row = CaseMaterial(
             case=case,
@@ -131,7 +140,8 @@ def _store_materials(case: Case, checked, *, round_no: int, actor: User | None, 
         )
         row.file.save("upload", inspected.file, save=False)
         saved.append((row.file.storage, row.file.name))
-        row.save()
+        rows.append(row)
+    CaseMaterial.objects.bulk_create(rows)
 
 
 def _event(

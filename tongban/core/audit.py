@@ -164,7 +164,8 @@ def record(*, actor, action: str, target: models.Model | None = None, data: dict
     target_type, target_id = _describe_target(target)
     payload = _normalise_data(data)
     origin = current_origin()
-    with transaction.atomic():
+    # No savepoint: an audit entry that fails must fail the whole change it describes anyway.
+    with transaction.atomic(savepoint=False):
         head = _lock_head()
         fields = {
             "seq": head.last_seq + 1,

@@ -168,7 +168,7 @@ def case_create(request: HttpRequest, payload: s.CaseSubmitIn):
         client_token=payload.client_token,
         partner_city=payload.partner_city,
     )
-    return Status(201, p.case_detail(case_selectors.case_detail(user=request.auth, number=case.number)))
+    return Status(201, p.case_detail(case_selectors.case_detail_of(case)))
 
 
 @cases_router.post("/intake", response={201: s.CaseDetailOut, **PROBLEM}, summary="窗口代收（收受分离）")
@@ -185,7 +185,7 @@ def case_intake(request: HttpRequest, payload: s.IntakeIn):
         files=p.uploads_from(payload.materials),
         client_token=payload.client_token,
     )
-    return Status(201, p.case_detail(case_selectors.case_detail(user=request.auth, number=case.number)))
+    return Status(201, p.case_detail(case_selectors.case_detail_of(case)))
 
 
 @cases_router.get("", response={200: s.CasePage, **PROBLEM}, summary="我的办件，或工作人员的待办队列")
@@ -227,7 +227,7 @@ def case_material(request: HttpRequest, number: str, material_id: int):
 
 
 def _detail(request, case):
-    return p.case_detail(case_selectors.case_detail(user=request.auth, number=case.number))
+    return p.case_detail(case_selectors.case_detail_of(case))
 
 
 @cases_router.post("/{number}/accept", response={200: s.CaseDetailOut, **PROBLEM}, summary="受理")
