@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install demo test test-sqlite test-postgres lint bench clean messages browser
+.PHONY: install demo demo-single test test-sqlite test-postgres lint bench soak simulate clean messages browser
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,13 @@ install: $(STAMP) messages
 messages: $(STAMP)
 	@cd tongban && ../$(PY) -m django compilemessages --settings=tongban.config.settings -v 0
 
+# The demo federation: 上海 :8001, 合肥 :8002, 黄山 :8003 (Ctrl-C stops all three).
 demo: install
 	$(VENV)/bin/tongban demo
+
+# One node on :8000 with every city's reference catalogue.
+demo-single: install
+	$(VENV)/bin/tongban demo --single
 
 # Browser tests drive Debian's Chromium through Playwright (no browser download). Installed here
 # when missing and the machine allows it; otherwise the browser tests skip and say why.
@@ -47,6 +52,14 @@ lint: install
 
 bench: install
 	$(PY) -m bench.run_all
+
+# Fault injection against real node processes: kill -9 mid-delivery, a 60 s outage.
+soak: install
+	TONGBAN_SOAK=1 $(PY) -m pytest tests/soak -p no:cacheprovider
+
+# The 41 YRD city nodes on this machine, a stream of cross-city applications between them.
+simulate: install
+	$(PY) -m tongban.simulation
 
 clean:
 	rm -rf $(VENV) var/test-*
