@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from urllib.parse import quote
 
 import pytest
@@ -229,3 +230,21 @@ def test_joint_hukou_transfer_completes_only_when_both_cities_complete(federatio
         expect=200,
     )
     assert _status(hefei, number, "citizen") == "approved"
+
+
+def test_ping_travels_signed_to_another_node_and_shows_in_both_message_logs(federation):
+    from pathlib import Path
+
+    from tongban import federation_demo as fd
+
+    hefei, shanghai = federation[HF], federation[SH]
+    key = (Path(os.environ["TONGBAN_DEMO_DIR"]) / "federation" / "anchor" / "public.key").read_text().strip()
+    fd._cli("federation", "ping", SH, "--count", "3", env=fd.node_env(hefei.node, key))
+
+    def applied_at_shanghai():
+        out = fd._cli("federation", "messages", "--type", "node.ping", env=fd.node_env(shanghai.node, key))
+        return out.count("applied") >= 3
+
+    shanghai.wait_for(applied_at_shanghai, timeout=15, what="three pings applied")
+    sent = fd._cli("federation", "messages", "--type", "node.ping", env=fd.node_env(hefei.node, key))
+    assert sent.count("delivered") >= 3

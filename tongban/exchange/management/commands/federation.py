@@ -623,6 +623,11 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "tongban.exchange.outbox:resend_arguments",
         "tongban.exchange.outbox:resend_command",
     ),
+    "ping": Subcommand(
+        "向另一节点发送签名探测消息（连通性与送达时间）",
+        "tongban.exchange.ping:ping_arguments",
+        "tongban.exchange.ping:ping_command",
+    ),
     "messages": Subcommand(
         "消息日志：按办件、节点、类型和时间检索",
         "tongban.exchange.outbox:messages_arguments",
