@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import IntegrityError, connections, router, transaction
+from django.db import connections, router
 from stdnum.iso7064 import mod_11_2
 
 from tongban.cases.models import CaseNumberCounter
@@ -27,25 +27,16 @@ def is_valid_number(number: str) -> bool:
 def allocate(node_code: str, day: date) -> str:
     """Takes the next number, committed on its own before the case's transaction starts.
 
-    One ``UPDATE … RETURNING`` statement, so the counter row is locked for that statement only, not
+    One upsert statement, so the counter row is locked for that statement only, not
     for the whole submission; a submission that then fails leaves a gap in the sequence, which is
     harmless (numbers are unique, not dense).
     """
     table = CaseNumberCounter._meta.db_table
-    sql = f"UPDATE {table} SET last = last + 1 WHERE node_code = %s AND day = %s RETURNING last"
-    connection = connections[router.db_for_write(CaseNumberCounter)]
-    with connection.cursor() as cursor:
+    sql = (
+        f"INSERT INTO {table} (node_code, day, last) VALUES (%s, %s, 1) "
+        f"ON CONFLICT (node_code, day) DO UPDATE SET last = {table}.last + 1 RETURNING last"
+    )
+    with connections[router.db_for_write(CaseNumberCounter)].cursor() as cursor:
         cursor.execute(sql, [node_code, day])
-        row = cursor.fetchone()
-    if row is None:  # the day's first number
-        try:
-            with transaction.atomic():
-                CaseNumberCounter.objects.create(node_code=node_code, day=day, last=1)
-            seq = 1
-        except IntegrityError:  # another process created today's row first
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [node_code, day])
-                seq = cursor.fetchone()[0]
-    else:
-        seq = row[0]
+        seq = cursor.fetchone()[0]
     return format_number(node_code, day, seq)

@@ -31,6 +31,13 @@ LIST_DEFERRED = (
     "applicant_phone_enc",
     "decision_reason",
 )
+# What a list of cases shows of the item and the handling organisation (items are wide rows).
+LIST_RELATED = ("item__implementation_code", "item__name", "item__version", "handling_org__name")
+
+
+def _list_columns(qs: QuerySet[Case]) -> QuerySet[Case]:
+    case_fields = [f.attname for f in Case._meta.concrete_fields if f.attname not in LIST_DEFERRED]
+    return qs.select_related("item", "handling_org").only(*case_fields, *LIST_RELATED)
 
 
 def due_mark(case: Case, *, today: date | None = None) -> str:
@@ -63,7 +70,7 @@ def case_queue(
     """
     if not access.can_see_queue(user):
         return Case.objects.none()
-    qs = access.cases_visible_to(user).select_related("item", "handling_org")
+    qs = access.cases_visible_to(user)
     if status == "done":
         qs = qs.filter(status__in=DONE_STATUSES)
     elif status:
@@ -82,17 +89,11 @@ def case_queue(
             else qs.filter(applicant_name__contains=query.strip())
         )
     # Deadline order; paused cases (补正, 特别程序) keep their place and carry the 计时暂停 mark.
-    # The bulky columns are not needed for a list.
-    return qs.defer(*LIST_DEFERRED).order_by("due_date", "submitted_at")
+    return _list_columns(qs).order_by("due_date", "submitted_at")
 
 
 def cases_of_applicant(*, user: User) -> QuerySet[Case]:
-    return (
-        access.cases_visible_to(user)
-        .select_related("item", "handling_org")
-        .defer(*LIST_DEFERRED)
-        .order_by("-submitted_at")
-    )
+    return _list_columns(access.cases_visible_to(user)).order_by("-submitted_at")
 
 
 @dataclass
