@@ -12,7 +12,8 @@ Skipped unless ``TONGBAN_SOAK=1`` (``make soak``): they take minutes and kill pr
 - ``TONGBAN_SOAK_RATE`` (5): applications per second created during the outage test;
 - ``TONGBAN_SOAK_DECIDE`` (200) / ``TONGBAN_SOAK_DECIDE_OUTAGE`` (50): cases 上海 accepts and
   approves afterwards to check the statuses arrive at 合肥 in order (a number, or ``all``);
-- ``TONGBAN_SOAK_PORT_BASE`` (18781) and ``TONGBAN_SOAK_DIR`` (a pytest temporary directory).
+- ``TONGBAN_SOAK_PORT_BASE`` (18781) and ``TONGBAN_SOAK_DIR`` (``var/soak/cluster``, emptied at the
+  start of each run and kept afterwards with the nodes' logs).
 
 Each test's numbers are printed at the end of the run and written to ``var/soak/<test>.json``.
 """
@@ -21,6 +22,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import socket
 from pathlib import Path
 from urllib.parse import quote
 
@@ -28,10 +32,20 @@ import pytest
 
 from tests.soak.harness import HF, ITEM_NAME, RESULTS, SH, Pair, env_int
 from tongban.simulation.client import NodeClient
-from tongban.simulation.cluster import Cluster, DemoNode, wait_until
+from tongban.simulation.cluster import REPO, Cluster, DemoNode, wait_until
 
 SOAK = os.environ.get("TONGBAN_SOAK") == "1"
 HERE = Path(__file__).resolve().parent
+
+
+def port_busy(port: int) -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def pytest_configure(config):
@@ -55,9 +69,15 @@ def pytest_terminal_summary(terminalreporter):
 
 
 @pytest.fixture(scope="session")
-def pair(tmp_path_factory):
-    base = Path(os.environ.get("TONGBAN_SOAK_DIR") or tmp_path_factory.mktemp("soak"))
+def pair():
+    # Fresh every run (counts start from zero); kept afterwards for reading the nodes' logs.
+    base = Path(os.environ.get("TONGBAN_SOAK_DIR") or REPO / "var" / "soak" / "cluster")
+    if base.exists():
+        shutil.rmtree(base)
     port = env_int("TONGBAN_SOAK_PORT_BASE", 18781)
+    busy = [p for p in (port, port + 1) if port_busy(p)]
+    if busy:
+        pytest.fail(f"ports {busy} on 127.0.0.1 are in use (another soak run?); set TONGBAN_SOAK_PORT_BASE")
     cluster = Cluster(
         base, [DemoNode(SH, "上海市", port), DemoNode(HF, "合肥市", port + 1)], web_workers=1, web_threads=4
     )
@@ -79,7 +99,20 @@ def pair(tmp_path_factory):
         yield Pair(cluster, hefei, shanghai, item["implementation_code"])
     finally:
         cluster.stop()
-        for log in sorted(cluster.logs.glob("*.log")) if cluster.logs.exists() else []:
-            text = log.read_text(errors="replace")
-            if "Traceback" in text:
-                print(f"--- {log.name} ---\n{text[-4000:]}")
+        RESULTS.append(("node logs", log_summary(cluster.logs)))
+
+
+def log_summary(logs: Path) -> dict:
+    """Per log file: tracebacks and the distinct ERROR/CRITICAL lines (timestamps cut off)."""
+    summary: dict = {"directory": str(logs)}
+    for log in sorted(logs.glob("*.log")) if logs.exists() else []:
+        text = log.read_text(errors="replace")
+        errors = sorted(
+            {
+                re.sub(r"^\S+ \S+ |^\[[^]]*\] \[\d+\] ", "", line)[:200]
+                for line in text.splitlines()
+                if re.search(r" ERROR |\[ERROR\]|CRITICAL", line)
+            }
+        )
+        summary[log.name] = {"tracebacks": text.count("Traceback"), "error_lines": errors[:10]}
+    return summary

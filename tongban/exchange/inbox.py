@@ -58,6 +58,8 @@ ID_CONFLICT = "ID_CONFLICT"
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 _APPLY_CHUNK = 100
+# Messages applied per commit.
+_COMMIT_EVERY = 50
 
 
 # --- Receiving ------------------------------------------------------------------------------------
@@ -241,7 +243,7 @@ def due_messages(now: datetime):
 
 
 def apply_pending(*, limit: int | None = None, now: datetime | None = None) -> int:
-    """Applies what is due, each message in its own transaction; returns how many were applied.
+    """Applies what is due, each message in its own savepoint; returns how many were applied.
 
     Runs until nothing more is due (applying seq n makes n+1 due at once) or ``limit`` messages are
     applied. Failures are recorded on the messages, never raised.
@@ -254,11 +256,31 @@ def apply_pending(*, limit: int | None = None, now: datetime | None = None) -> i
         size = _APPLY_CHUNK if limit is None else min(_APPLY_CHUNK, limit - applied)
         ids = list(due_messages(moment).values_list("pk", flat=True)[:size])
         progress = False
-        for message_id in ids:
-            outcome = _apply_one(message_id, now=moment)
-            if outcome == "applied":
-                applied += 1
-            progress = progress or outcome != "skipped"
+        for start in range(0, len(ids), _COMMIT_EVERY):
+            # Several messages per commit (one WAL flush for the group), locked and read in one
+            # query; each is applied in a savepoint of its own, so one failing message does not
+            # undo the others.
+            with transaction.atomic():
+                group = ids[start : start + _COMMIT_EVERY]
+                locked = {
+                    m.pk: m
+                    for m in _lock(
+                        InboxMessage.objects.filter(
+                            pk__in=group, state__in=[InboxState.RECEIVED, InboxState.FAILED]
+                        )
+                    )
+                }
+                for message_id in group:
+                    try:
+                        outcome = _apply_one(message_id, now=moment, message=locked.get(message_id, _MISSING))
+                    except Exception:  # a database error inside: its savepoint is rolled back
+                        logger.exception("inbox message %s could not be applied", message_id)
+                        outcome = "skipped"
+                    if outcome == "applied":
+                        applied += 1
+                    progress = progress or outcome != "skipped"
+                    if limit is not None and applied >= limit:
+                        break
             if limit is not None and applied >= limit:
                 break
         if not progress:
@@ -272,13 +294,21 @@ def _lock(query):
     return query
 
 
-def _apply_one(message_id: str, *, now: datetime) -> str:
-    """``"applied"``, ``"failed"`` or ``"skipped"`` (taken by another worker, or not its turn yet)."""
+_MISSING = object()
+
+
+def _apply_one(message_id: str, *, now: datetime, message=None) -> str:
+    """``"applied"``, ``"failed"`` or ``"skipped"`` (taken by another worker, or not its turn yet).
+
+    ``message`` is the row already locked by the caller (``_MISSING``: locked by nobody, i.e. taken
+    by another worker or no longer due); without it the row is locked here.
+    """
     with transaction.atomic():
-        message = _lock(
-            InboxMessage.objects.filter(pk=message_id, state__in=[InboxState.RECEIVED, InboxState.FAILED])
-        ).first()
         if message is None:
+            message = _lock(
+                InboxMessage.objects.filter(pk=message_id, state__in=[InboxState.RECEIVED, InboxState.FAILED])
+            ).first()
+        if message is None or message is _MISSING:
             return "skipped"
         cursor = None
         if message.seq > 0:

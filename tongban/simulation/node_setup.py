@@ -37,6 +37,7 @@ def main(argv: list[str]) -> int:
     report = reference_data_load(
         catalogue_dir=args.catalogue_dir, organisations_file=args.organisations, cities={settings.NODE_CODE}
     )
+    _applicants_with_valid_numbers()
     accounts = demo_accounts_ensure()
     key = node_key_init()
     print(
@@ -52,6 +53,68 @@ def main(argv: list[str]) -> int:
         )
     )
     return 0
+
+
+def _id_number(region: str, birth: str, serial: str) -> str:
+    from stdnum.cn import ric
+
+    body = f"{region}{birth}{serial}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def _applicants_with_valid_numbers() -> None:
+    """Registers the demo citizen and enterprise first where ``demo_accounts_ensure`` cannot.
+
+    ``tongban.demo`` makes their ID numbers from the city's first district and birth dates in 1990/1992;
+    ``stdnum.cn.ric`` refuses a region code that did not exist at the birth date, which is the case
+    for 17 of the 41 YRD cities (无锡's first district 320205 锡山区 dates from 2000, 泰州 from 1996…).
+    Here the same accounts get a district of the city and a 2001 birth date that are valid together;
+    ``demo_accounts_ensure`` then finds them and creates the rest with the same passwords.
+    """
+    from django.conf import settings
+    from stdnum.cn import ric, uscc
+
+    from tongban.accounts import services as accounts
+    from tongban.accounts.models import User
+    from tongban.demo import _passwords
+    from tongban.regions.models import Region
+
+    node = settings.NODE_CODE
+    districts = list(
+        Region.objects.filter(parent_id=node, level="district")
+        .order_by("code")
+        .values_list("code", flat=True)
+    ) or [node]
+    if ric.is_valid(_id_number(districts[0], "19900307", "123")):
+        return  # the demo's own numbers are valid here
+    home = next((d for d in districts if ric.is_valid(_id_number(d, "20010307", "123"))), None)
+    if home is None:
+        return  # demo_accounts_ensure will say what is wrong
+    pw = _passwords(
+        settings.VAR_DIR / "demo-accounts.json", ["citizen", "enterprise", "clerk", "reviewer", "admin"]
+    )
+    if not User.objects.filter(username="citizen").exists():
+        accounts.citizen_register(
+            username="citizen",
+            password=pw["citizen"],
+            real_name="张晓明",
+            id_number=_id_number(home, "20010307", "123"),
+            phone="13855110000",
+            email="citizen@example.invalid",
+        )
+    if not User.objects.filter(username="enterprise").exists():
+        code = "91" + node + "MA2T0A015"
+        accounts.enterprise_register(
+            username="enterprise",
+            password=pw["enterprise"],
+            enterprise_name=f"{settings.NODE_NAME}通办示范科技有限公司",
+            uscc=code + uscc.calc_check_digit(code),
+            legal_rep_name="王建国",
+            legal_rep_id_number=_id_number(home, "20010615", "234"),
+            agent_name="李娜",
+            agent_id_number=_id_number(home, "20010920", "345"),
+            phone="13955120000",
+        )
 
 
 if __name__ == "__main__":
