@@ -192,16 +192,29 @@ def start(*, detach: bool) -> list[subprocess.Popen]:
     return procs
 
 
-def print_banner(prepared) -> None:
+ROLES = {
+    "citizen": "自然人",
+    "enterprise": "法人",
+    "clerk": "窗口人员（代收）",
+    "reviewer": "审批人员（市场监管）",
+    "admin": "管理员（/admin/）",
+}
+
+
+def print_banner(prepared, *, detached: bool) -> None:
     print("\n  通办 Tongban 演示联盟已启动（三个城市节点，各自独立数据库、密钥、后台任务与工作人员）：\n")
     for node, accounts in prepared:
         print(f"  {node.name}（{node.code}）  {node.url}/")
-        for username in ("citizen", "enterprise", "clerk", "reviewer", "admin"):
-            print(f"      {username:<11} {accounts[username]}")
-    print(
-        "\n  试一试：在合肥登录 citizen，搜索上海的“内资有限公司设立登记”并申请；在上海登录 reviewer 办理；"
-    )
-    print("  合肥的“我的办件”随之更新。日志在 var/federation/logs/。按 Ctrl-C 全部停止。\n", flush=True)
+        for username, role in ROLES.items():
+            print(f"      {username:<11} {accounts[username]:<18} {role}")
+    print("      reviewerN   同 reviewer 密码     本市其他审批部门的审批人员")
+    print("\n  试一试：在合肥登录 citizen，搜索上海的“内资有限公司设立登记”（或 yyzz）并申请；")
+    print("  在上海登录 reviewer 受理、补正或办结；合肥的“我的办件”随之更新。")
+    logs = _fed_dir() / "logs"
+    if detached:
+        print(f"  日志在 {logs}。停止：tongban demo --stop\n", flush=True)
+    else:
+        print(f"  日志在 {logs}。按 Ctrl-C 全部停止。\n", flush=True)
 
 
 def stop_detached() -> int:
@@ -233,7 +246,7 @@ def main(argv: list[str]) -> int:
     if args.prepare_only:
         return 0
     procs = start(detach=args.detach)
-    print_banner(prepared)
+    print_banner(prepared, detached=args.detach)
     if args.detach:
         (_fed_dir() / "pids.json").write_text(json.dumps([p.pid for p in procs]))
         return 0

@@ -83,6 +83,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--settle-seconds", type=float, default=300, help="longest wait for deliveries after the load"
     )
     p.add_argument("--max-minutes", type=float, default=40, help="the whole run, everything included")
+    p.add_argument(
+        "--pause-node",
+        default="",
+        help="fault: stop this node (SIGSTOP) during the load; it only receives applications (code)",
+    )
+    p.add_argument("--pause-seconds", type=float, default=30, help="how long --pause-node stays stopped")
+    p.add_argument("--pause-at", type=float, default=0.2, help="when, as a share of the load's duration")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--fresh", action="store_true", help="delete the simulation directory first")
     p.add_argument("--force", action="store_true", help="start even if the memory looks too small")
@@ -138,6 +145,7 @@ class Run:
     deadline: float
     results: dict = field(default_factory=dict)
     trust_signed_at: float = 0.0
+    pause_window: tuple[datetime, datetime] | None = None
 
     def remaining(self, cap: float) -> float:
         left = self.deadline - time.monotonic()
@@ -294,7 +302,7 @@ def phase_load(run: Run) -> list[Sent]:
     plan: list[tuple[Sent, dict]] = []
     run_id = f"{int(time.time())}"
     for i in range(args.applications):
-        sender = rng.choice(list(c.nodes))
+        sender = rng.choice([code for code in c.nodes if code != args.pause_node])
         recipient = rng.choice([code for code in codes if code != sender])
         item_code, schema, required = rng.choice(items[recipient])
         body = application(item_code, schema, required, token=f"sim-{run_id}-{i}")
@@ -314,6 +322,23 @@ def phase_load(run: Run) -> list[Sent]:
     sampler = threading.Thread(target=sample_memory, daemon=True)
     sampler.start()
     started = time.monotonic()
+    pauser = None
+    if args.pause_node:
+
+        def pause():
+            time.sleep(args.pause_at * len(plan) / args.rate)
+            log(f"fault: stopping {args.pause_node} (SIGSTOP) for {args.pause_seconds:g} s")
+            since = datetime.now(UTC)
+            c.pause(args.pause_node)
+            try:
+                time.sleep(args.pause_seconds)
+            finally:
+                c.resume(args.pause_node)
+                run.pause_window = (since, datetime.now(UTC))
+                log(f"fault: {args.pause_node} resumed")
+
+        pauser = threading.Thread(target=pause, daemon=True)
+        pauser.start()
     next_index = iter(range(len(plan)))
     lock = threading.Lock()
 
@@ -346,6 +371,8 @@ def phase_load(run: Run) -> list[Sent]:
     with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
         for _ in range(args.concurrency):
             pool.submit(worker)
+    if pauser is not None:
+        pauser.join()
     load_seconds = time.monotonic() - started
     sampling.set()
     sampler.join(timeout=10)
@@ -480,6 +507,30 @@ def phase_settle(run: Run, sent: list[Sent], load_started: datetime) -> None:
         "end_to_end": percentiles(latency),
         "outbox_to_delivered": percentiles(outbox_latency),
     }
+    if run.pause_window is not None:
+        paused = run.args.pause_node
+        since, until = run.pause_window
+        recipient_of = {s.number: s.recipient for s in sent if s.number}
+        groups: dict[str, list[float]] = {
+            "to_paused_node": [],
+            "others_during_pause": [],
+            "others_otherwise": [],
+        }
+        for number in arrived:
+            if number not in created:
+                continue
+            value = (arrived[number] - created[number]).total_seconds()
+            if recipient_of[number] == paused:
+                groups["to_paused_node"].append(value)
+            elif since <= created[number] <= until:
+                groups["others_during_pause"].append(value)
+            else:
+                groups["others_otherwise"].append(value)
+        run.results["pause"] = {
+            "node": paused,
+            "seconds": round((until - since).total_seconds(), 1),
+            **{name: percentiles(values) for name, values in groups.items()},
+        }
     d = run.results["delivery"]
     log(
         f"sent {d['sent']}, delivered {d['delivered']}, applied {d['applied']}, parked {d['parked']}, "
@@ -593,6 +644,22 @@ def markdown(results: dict) -> str:
             f"| outbox: queued → acknowledged by B | {_fmt_latency(lat['outbox_to_delivered'])} |",
             f"| `POST /api/v1/cases` at A (client side) | {_fmt_latency(ld.get('submit_response_seconds', {}))} |",
         ]
+    pz = r.get("pause")
+    if pz:
+        lines += [
+            "",
+            f"Fault: node {pz['node']} stopped (SIGSTOP) for {pz['seconds']} s during the load. End-to-end "
+            "latency (s), p50 / p95 / p99 / max:",
+            "",
+            "| transfers | count | p50 / p95 / p99 / max |",
+            "| --- | --- | --- |",
+        ]
+        for name, label in (
+            ("to_paused_node", f"to {pz['node']}"),
+            ("others_during_pause", "between other nodes, created during the stop"),
+            ("others_otherwise", "between other nodes, before or after it"),
+        ):
+            lines.append(f"| {label} | {pz[name].get('count', 0)} | {_fmt_latency(pz[name])} |")
     q = r.get("queue_check")
     if q:
         lines += [
