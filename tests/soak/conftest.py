@@ -1,5 +1,6 @@
-"""Fault tests against real node processes: 上海 (310000, the handling node) and 合肥 (340100, the
-receiving node) on loopback, each with its own SQLite database, key, web process and worker.
+"""Fault tests against real node processes: 上海 (310000, the handling node), 合肥 (340100, the
+receiving node) and 黄山 (341000, a bystander) on loopback, each with its own SQLite database, key,
+web process and worker.
 
 Skipped unless ``TONGBAN_SOAK=1`` (``make soak``): they take minutes and kill processes. Settings:
 
@@ -30,7 +31,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.soak.harness import HF, ITEM_NAME, RESULTS, SH, Pair, env_int
+from tests.soak.harness import HF, HS, ITEM_NAME, RESULTS, SH, Pair, env_int
 from tongban.simulation.client import NodeClient
 from tongban.simulation.cluster import REPO, Cluster, DemoNode, wait_until
 
@@ -75,11 +76,14 @@ def pair():
     if base.exists():
         shutil.rmtree(base)
     port = env_int("TONGBAN_SOAK_PORT_BASE", 18781)
-    busy = [p for p in (port, port + 1) if port_busy(p)]
+    busy = [p for p in (port, port + 1, port + 2) if port_busy(p)]
     if busy:
         pytest.fail(f"ports {busy} on 127.0.0.1 are in use (another soak run?); set TONGBAN_SOAK_PORT_BASE")
     cluster = Cluster(
-        base, [DemoNode(SH, "上海市", port), DemoNode(HF, "合肥市", port + 1)], web_workers=1, web_threads=4
+        base,
+        [DemoNode(SH, "上海市", port), DemoNode(HF, "合肥市", port + 1), DemoNode(HS, "黄山市", port + 2)],
+        web_workers=1,
+        web_threads=4,
     )
     try:
         cluster.prepare(parallel=2)
@@ -91,12 +95,13 @@ def pair():
         hefei = NodeClient(cluster.nodes[HF].url, cluster.accounts(HF))
         shanghai = NodeClient(cluster.nodes[SH].url, cluster.accounts(SH))
 
-        def find():
-            page = hefei.request("GET", f"/api/v1/items?q={quote(ITEM_NAME)}&city={SH}")
-            return next((i for i in page["items"] if i["name"] == ITEM_NAME and i["city_code"] == SH), None)
+        def find(city):
+            page = hefei.request("GET", f"/api/v1/items?q={quote(ITEM_NAME)}&city={city}")
+            return next((i for i in page["items"] if i["name"] == ITEM_NAME and i["city_code"] == city), None)
 
-        item = wait_until(find, timeout=60, what=f"{ITEM_NAME} of 上海 in 合肥's catalogue")
-        yield Pair(cluster, hefei, shanghai, item["implementation_code"])
+        item = wait_until(lambda: find(SH), timeout=60, what=f"{ITEM_NAME} of 上海 in 合肥's catalogue")
+        other = wait_until(lambda: find(HS), timeout=60, what=f"{ITEM_NAME} of 黄山 in 合肥's catalogue")
+        yield Pair(cluster, hefei, shanghai, item["implementation_code"], other["implementation_code"])
     finally:
         cluster.stop()
         RESULTS.append(("node logs", log_summary(cluster.logs)))
@@ -109,7 +114,7 @@ def log_summary(logs: Path) -> dict:
         text = log.read_text(errors="replace")
         errors = sorted(
             {
-                re.sub(r"^\S+ \S+ |^\[[^]]*\] \[\d+\] ", "", line)[:200]
+                re.sub(r"^\[[^]]*\] \[\d+\] |^\S+ \S+ ", "", line)[:200]
                 for line in text.splitlines()
                 if re.search(r" ERROR |\[ERROR\]|CRITICAL", line)
             }

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from tongban.simulation.client import ApiError, NodeClient, application_from_api
 from tongban.simulation.cluster import REPO, Cluster
 
-SH, HF = "310000", "340100"
+SH, HF, HS = "310000", "340100", "341000"
 ITEM_NAME = "内资有限公司设立登记"
 RESULTS: list[tuple[str, dict]] = []
 
@@ -41,20 +41,26 @@ def chunks(values: list, size: int = 500):
 
 @dataclass
 class Pair:
-    """The two nodes, their API clients, and counts read from their databases."""
+    """The nodes (上海 handling, 合肥 receiving, and 黄山, a bystander), their API clients, and counts
+    read from their databases."""
 
     cluster: Cluster
     hefei: NodeClient
     shanghai: NodeClient
-    item: str
+    item: str  # 上海's item the applications at 合肥 are for
+    item_huangshan: str = ""  # the same item of 黄山
 
-    def application(self, token: str) -> dict:
-        body = dict(self._template)
+    def application(self, token: str, item: str = "") -> dict:
+        item = item or self.item
+        if item not in self._templates:
+            self._templates[item] = application_from_api(self.hefei, item)
+        body = dict(self._templates[item])
         body["client_token"] = token
         return body
 
     def __post_init__(self):
-        self._template = application_from_api(self.hefei, self.item)
+        self._templates: dict[str, dict] = {}
+        self.application("-")
 
     # --- counts (read-only database access) ---
 

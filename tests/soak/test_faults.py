@@ -1,6 +1,7 @@
 """Faults under load: the handling node killed with SIGKILL while 1,000 transfers are in flight, and
 stopped for a minute while the receiving node keeps taking applications. Nothing may be lost,
-nothing applied twice, and each case's messages must be applied in order.
+nothing applied twice, and each case's messages must be applied in order. A third test documents a
+known problem (xfail): a stopped node delays the sender's deliveries to every other node.
 
 Settings and how to run: ``tests/soak/conftest.py`` (``make soak``)."""
 
@@ -15,6 +16,7 @@ import pytest
 
 from tests.soak.harness import (
     HF,
+    HS,
     SH,
     Creator,
     Pair,
@@ -322,3 +324,39 @@ def test_handling_node_down_for_a_minute_under_load(pair: Pair):
     result.update(check_exactly_once(pair, numbers, baseline_cases=baseline_cases, since=since))
     result["status_order"] = check_status_order(pair, sample(numbers, "TONGBAN_SOAK_DECIDE_OUTAGE", 50))
     record("handling-node-down-under-load", result)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known problem: the relay posts to one recipient after the other, so a node that takes the "
+    "connection but does not answer holds up the sender's deliveries to every other node for "
+    "TONGBAN_EXCHANGE_TIMEOUT_SECONDS (docs/simulation.md)",
+)
+def test_a_stopped_node_does_not_hold_up_deliveries_to_the_others(pair: Pair):
+    run = uuid.uuid4().hex[:8]
+    pair.cluster.pause(SH)
+    try:
+        first = pair.hefei.request(
+            "POST", "/api/v1/cases", pair.application(f"hol-{run}-sh"), user="citizen", expect=201
+        )
+        time.sleep(1.0)  # 合肥's relay is now waiting for 上海's answer
+        t = time.monotonic()
+        second = pair.hefei.request(
+            "POST",
+            "/api/v1/cases",
+            pair.application(f"hol-{run}-hs", pair.item_huangshan),
+            user="citizen",
+            expect=201,
+        )
+        wait_until(
+            lambda: pair.cases_at(HS, [second["number"]]),
+            timeout=120,
+            interval=0.1,
+            what="the transfer to 黄山",
+        )
+        latency = time.monotonic() - t
+    finally:
+        pair.cluster.resume(SH)
+    wait_until(lambda: pair.cases_at(SH, [first["number"]]), timeout=300, what="the transfer to 上海")
+    record("stopped-node-holds-up-others", {"transfer_to_huangshan_seconds": round(latency, 2)})
+    assert latency < 3, f"合肥 → 黄山 took {latency:.1f} s while 上海 was stopped"

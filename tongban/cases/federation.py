@@ -113,7 +113,9 @@ def send_transfer(case, *, id_number: str, phone: str) -> None:
         "statement": case.origin_statement,
         "joint_partner_node": case.joint_partner_node,
         # a joint part carries the main application's materials
-        "materials": [_material_payload(m) for m in (case.joint_parent or case).materials.all()],
+        "materials": [
+            _material_payload(m) for m in (case.joint_parent or case).materials.select_related("material")
+        ],
     }
     _enqueue(recipient=case.handling_node, type=TRANSFER, payload=payload, ordering_key=case.number)
 

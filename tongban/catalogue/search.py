@@ -123,7 +123,7 @@ class SearchResults:
     and iteration, so paginators and the API use it like a queryset.
     """
 
-    def __init__(self, matches: QuerySet, *, raw: str, first: str):
+    def __init__(self, matches: QuerySet, *, raw: str, first: str, prefix_base: QuerySet | None = None):
         prefix = (
             Q(name__startswith=raw) | Q(name_pinyin__startswith=first) | Q(name_initials__startswith=first)
         )
@@ -133,7 +133,8 @@ class SearchResults:
             output_field=IntegerField(),
         )
         order = ("name", "city_code", "implementation_code")
-        self._prefixed = matches.filter(prefix).annotate(search_rank=exact).order_by("search_rank", *order)
+        base = matches if prefix_base is None else prefix_base
+        self._prefixed = base.filter(prefix).annotate(search_rank=exact).order_by("search_rank", *order)
         self._others = matches.exclude(prefix).annotate(search_rank=Value(RANK_OTHER)).order_by(*order)
         self._count: int | None = None
         self._prefixed_count: int | None = None
@@ -184,7 +185,12 @@ def apply(queryset: QuerySet, query: str):
     terms = normalise_query(query)
     if not terms:
         return queryset.order_by("city_code", "basic_code", "implementation_code")
-    for term in terms:
-        queryset = queryset.filter(search_text__contains=term)
     raw = " ".join(unicodedata.normalize("NFKC", " ".join((query or "").split())).split())
-    return SearchResults(queryset, raw=raw, first=terms[0])
+    # A one-term query whose name starts with it matches by definition: the prefix tier needs no
+    # LIKE '%q%' (building that costs more than the index look-ups it filters).
+    contained = queryset
+    for term in terms:
+        contained = contained.filter(search_text__contains=term)
+    return SearchResults(
+        contained, raw=raw, first=terms[0], prefix_base=queryset if len(terms) == 1 else None
+    )

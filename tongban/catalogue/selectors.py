@@ -84,7 +84,11 @@ def item_search(
                 f"服务对象“{subject_type}”无效：应为 {'、'.join(SubjectType.values)} 之一。",
             )
         queryset = _has_list_member(queryset, "subject_types", subject_type)
-    return search.apply(queryset.select_related("authority", "region"), query)
+    # Listings never show these wide columns; an item page reads the item again.
+    listing = queryset.select_related("authority", "region").defer(
+        "form_schema", "process", "conditions", "legal_basis", "search_text", "keywords"
+    )
+    return search.apply(listing, query)
 
 
 def item_get(*, implementation_code: str) -> ServiceItem:

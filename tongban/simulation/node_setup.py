@@ -67,7 +67,7 @@ def _applicants_with_valid_numbers() -> None:
 
     ``tongban.demo`` makes their ID numbers from the city's first district and birth dates in 1990/1992;
     ``stdnum.cn.ric`` refuses a region code that did not exist at the birth date, which is the case
-    for 17 of the 41 YRD cities (无锡's first district 320205 锡山区 dates from 2000, 泰州 from 1996…).
+    for 17 of the 41 YRD cities (无锡's first district, 320205 锡山区, dates from 2000).
     Here the same accounts get a district of the city and a 2001 birth date that are valid together;
     ``demo_accounts_ensure`` then finds them and creates the rest with the same passwords.
     """

@@ -11,8 +11,11 @@ Then a stream of cross-city applications between random pairs: a citizen at node
 A's API, for an item of node B; A transfers the case to B. Measured: delivery counts (sent,
 delivered, applied, parked, rejected), end-to-end latency (created at A → case in B's queue, from the
 two databases' timestamps), the time to distribute the trust list and the catalogues, the memory of
-all node processes, and the startup time. Results go to ``<dir>/results.json`` and into
-``docs/simulation.md``.
+all node processes, and the startup time. Results go to ``<dir>/results.json``
+(``results-fault.json`` with ``--pause-node``) and into ``docs/simulation.md``.
+
+``--pause-node CODE`` adds a fault: that node is stopped (SIGSTOP) for ``--pause-seconds`` during the
+load, and the latency of transfers between the other nodes is reported apart.
 
 Bounded: every wait has a deadline within ``--max-minutes``; every node process is stopped at the end,
 on Ctrl-C and on SIGTERM. A second run reuses the prepared nodes (databases, keys, accounts) and the
@@ -50,7 +53,11 @@ from tongban.simulation.cluster import (
 from tongban.simulation.stats import percentiles
 
 DOC = REPO / "docs" / "simulation.md"
-BEGIN, END = "<!-- simulation-results:begin -->", "<!-- simulation-results:end -->"
+# The document keeps the latest plain run and the latest run with a fault (--pause-node) apart.
+MARKERS = {
+    "plain": ("<!-- simulation-results:begin -->", "<!-- simulation-results:end -->"),
+    "fault": ("<!-- simulation-fault-results:begin -->", "<!-- simulation-fault-results:end -->"),
+}
 MB = 1024 * 1024
 # What one node (gunicorn master + worker, and the exchange worker) takes, measured: ~300 MB RSS.
 NODE_MEMORY_ESTIMATE = 320 * MB
@@ -238,6 +245,24 @@ def phase_catalogues(run: Run) -> None:
         c.query(code, "SELECT COUNT(*) FROM catalogue_serviceitem WHERE city_code = ?", [code])[0][0]
         for code in codes
     )
+    # Each publication: queued at its sender (the publish command) → applied at its recipient.
+    queued: dict[str, datetime] = {}
+    applied: dict[str, datetime] = {}
+    for code in codes:
+        for pk, made in c.query(
+            code,
+            "SELECT id, created_at FROM exchange_outboxmessage WHERE type = 'catalogue.publish' AND created_at >= ?",
+            [_utc_text(since)],
+        ):
+            queued[pk] = parse_db_time(made)
+        for pk, at in c.query(
+            code,
+            "SELECT id, applied_at FROM exchange_inboxmessage WHERE type = 'catalogue.publish' "
+            "AND state = 'applied' AND received_at >= ?",
+            [_utc_text(since)],
+        ):
+            applied[pk] = parse_db_time(at)
+    publication = percentiles([(applied[k] - queued[k]).total_seconds() for k in applied if k in queued])
     log(f"catalogues distributed in {done:.1f} s ({commands:.1f} s of it running the publish commands)")
     run.results["catalogues"] = {
         "publications": len(codes) * want,
@@ -245,6 +270,7 @@ def phase_catalogues(run: Run) -> None:
         "publish_commands_seconds": round(commands, 1),
         "all_applied_everywhere_seconds": round(done, 1),
         "cities_known_per_node_min": min(cities.values()),
+        "publication_queued_to_applied_seconds": publication,
     }
 
 
@@ -607,8 +633,10 @@ def markdown(results: dict) -> str:
         lines.append(
             f"| catalogue distribution | {cat['publications']} publications ({cat['own_items_total']} items in "
             f"all) applied everywhere {cat['all_applied_everywhere_seconds']} s after the first "
-            f"`catalogue publish` ({cat['publish_commands_seconds']} s running the commands); every node knows "
-            f"≥ {cat['cities_known_per_node_min']} cities |"
+            f"`catalogue publish` ({cat['publish_commands_seconds']} s running the commands: a Django start each); "
+            f"one publication, queued → applied at its recipient: "
+            f"{_fmt_latency(cat.get('publication_queued_to_applied_seconds', {}))} s (p50 / p95 / p99 / max); "
+            f"every node knows ≥ {cat['cities_known_per_node_min']} cities |"
         )
     mem = r.get("memory_idle", {})
     if mem:
@@ -675,12 +703,13 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_doc(path: Path, block: str) -> None:
+def write_doc(path: Path, block: str, kind: str = "plain") -> None:
+    begin, end = MARKERS[kind]
     text = path.read_text(encoding="utf-8") if path.exists() else "# Federation simulation\n\n## Results\n\n"
-    section = f"{BEGIN}\n{block}{END}"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + section + rest.split(END, 1)[1]
+    section = f"{begin}\n{block}{end}"
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + section + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     path.write_text(text, encoding="utf-8")
@@ -747,7 +776,7 @@ def main(argv: list[str]) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         log(f"all node processes stopped ({time.monotonic() - t:.1f} s)")
     run.results["total_seconds"] = round(time.monotonic() - started, 1)
-    results_file = args.dir / "results.json"
+    results_file = args.dir / ("results-fault.json" if args.pause_node else "results.json")
     run.results["results_file"] = str(
         results_file.relative_to(REPO) if results_file.is_relative_to(REPO) else results_file
     )
@@ -756,6 +785,6 @@ def main(argv: list[str]) -> int:
     block = markdown(run.results)
     print("\n" + block)
     if not args.no_doc and code != 130:
-        write_doc(args.doc, block)
+        write_doc(args.doc, block, "fault" if args.pause_node else "plain")
         log(f"results written to {args.doc}")
     return code
