@@ -364,6 +364,10 @@ def write_doc(results: dict[str, dict], *, notes: list[str]) -> Path:
         if name in results:
             for what, target, measured, ok in rows(results[name]):
                 lines.append(f"| {what} | {target} | {measured} | {mark(ok)} |")
+    lines += [
+        "",
+        "Node-to-node delivery (issue 3) is measured separately: [benchmarks-exchange.md](benchmarks-exchange.md).",
+    ]
     lines += ["", "## Machine", ""]
     if machine:
         lines += _machine(machine)
