@@ -229,6 +229,25 @@ def test_endpoint_down_backs_off_then_delivery_succeeds_when_it_is_back(node, ht
 
 
 @pytest.mark.django_db(transaction=True)
+def test_when_a_recipient_answers_again_its_backed_off_messages_are_due_at_once(
+    node, http, settings, live_server
+):
+    port = kit.closed_port()
+    kit.install_trust(settings, version=2, endpoints={kit.SHANGHAI: f"http://127.0.0.1:{port}"})
+    early, late = send(key="C1"), send(key="C2")
+    t0 = timezone.now()
+    assert deliver(http, now=t0).retrying == 2
+    # one waits briefly, the other has backed off for minutes during a long outage
+    OutboxMessage.objects.filter(pk=early.pk).update(next_attempt_at=t0 + timedelta(seconds=1))
+    OutboxMessage.objects.filter(pk=late.pk).update(next_attempt_at=t0 + timedelta(minutes=5))
+    t1 = t0 + timedelta(seconds=1)
+    with kit.Forwarder(port, upstream=live_port(live_server)):
+        assert deliver(http, now=t1).delivered == 1  # the early one, and the recipient is back
+        assert deliver(http, now=t1).delivered == 1  # the late one no longer waits its five minutes
+    assert set(OutboxMessage.objects.values_list("state", flat=True)) == {OutboxState.DELIVERED}
+
+
+@pytest.mark.django_db(transaction=True)
 def test_message_is_parked_after_max_attempts_and_resend_delivers_it(node, http, settings, live_server):
     settings.EXCHANGE_MAX_ATTEMPTS = 3
     port = kit.closed_port()

@@ -345,6 +345,16 @@ def _record(outcomes: list[_Outcome], *, token: str, now: datetime, report: Rela
                 last_error_code="",
                 last_error="",
             )
+            # The recipient answers again: what was backing off during its outage is due now, not
+            # after each message's own (up to five-minute) wait.
+            back = {o.message.recipient for o in outcomes if o.delivered}
+            OutboxMessage.objects.filter(
+                recipient__in=back,
+                state=OutboxState.PENDING,
+                claim="",
+                next_attempt_at__gt=now,
+                attempts__gt=0,
+            ).update(next_attempt_at=now)
         for outcome in outcomes:
             if outcome.delivered:
                 continue

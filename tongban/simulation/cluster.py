@@ -213,13 +213,21 @@ class Cluster:
             raise ClusterError(f"{module} {' '.join(args)} failed:\n{result.stderr[-4000:] or result.stdout}")
         return result.stdout
 
+    @staticmethod
+    def _tongban(*args: str, env: dict) -> str:
+        """``federation_demo._cli`` (a ``tongban`` command in ``env``), failing with a ClusterError."""
+        try:
+            return fd._cli(*args, env=env)
+        except SystemExit as exc:
+            raise ClusterError(str(exc)) from None
+
     def _template_db(self) -> Path:
         """An empty, migrated database to copy into new nodes (migrations are the same for every node)."""
         template = self.base / "template"
         env = dict(os.environ)
         env.pop("DATABASE_URL", None)
         env.update(TONGBAN_VAR_DIR=str(template), TONGBAN_NODE_CODE="310000", TONGBAN_NODE_NAME="模板")
-        fd._cli("manage", "migrate", "-v", "0", env=env)
+        self._tongban("manage", "migrate", "-v", "0", env=env)
         return template / "tongban.sqlite3"
 
     @staticmethod
@@ -461,7 +469,7 @@ class Cluster:
         """``tongban catalogue publish`` on every node (``parallel`` at a time)."""
         todo = list(codes or self.nodes)
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            list(pool.map(lambda c: fd._cli("catalogue", "publish", env=self.env(c)), todo))
+            list(pool.map(lambda c: self._tongban("catalogue", "publish", env=self.env(c)), todo))
 
     # --- observing -----------------------------------------------------------------------------
 

@@ -11,8 +11,9 @@ Then a stream of cross-city applications between random pairs: a citizen at node
 A's API, for an item of node B; A transfers the case to B. Measured: delivery counts (sent,
 delivered, applied, parked, rejected), end-to-end latency (created at A → case in B's queue, from the
 two databases' timestamps), the time to distribute the trust list and the catalogues, the memory of
-all node processes, and the startup time. Results go to ``<dir>/results.json``
-(``results-fault.json`` with ``--pause-node``) and into ``docs/simulation.md``.
+all node processes, and the startup time. Results go to ``<dir>/runs/<time>.json`` (the latest also
+to ``<dir>/results.json``, or ``results-fault.json`` with ``--pause-node``) and into
+``docs/simulation.md``.
 
 ``--pause-node CODE`` adds a fault: that node is stopped (SIGSTOP) for ``--pause-seconds`` during the
 load, and the latency of transfers between the other nodes is reported apart.
@@ -776,12 +777,16 @@ def main(argv: list[str]) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         log(f"all node processes stopped ({time.monotonic() - t:.1f} s)")
     run.results["total_seconds"] = round(time.monotonic() - started, 1)
-    results_file = args.dir / ("results-fault.json" if args.pause_node else "results.json")
+    # Every run keeps its own file; results.json / results-fault.json are the latest of each kind.
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    results_file = args.dir / "runs" / f"{stamp}{'-fault' if args.pause_node else ''}.json"
     run.results["results_file"] = str(
         results_file.relative_to(REPO) if results_file.is_relative_to(REPO) else results_file
     )
     results_file.parent.mkdir(parents=True, exist_ok=True)
-    results_file.write_text(json.dumps(run.results, ensure_ascii=False, indent=2))
+    text = json.dumps(run.results, ensure_ascii=False, indent=2)
+    results_file.write_text(text)
+    (args.dir / ("results-fault.json" if args.pause_node else "results.json")).write_text(text)
     block = markdown(run.results)
     print("\n" + block)
     if not args.no_doc and code != 130:
