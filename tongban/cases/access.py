@@ -59,26 +59,24 @@ def case_for(user: User, number: str, *, for_update: bool = False) -> Case:
         raise NotFound(error_codes.CASE_NOT_FOUND, f"未找到办件“{number}”，或您无权查看。") from None
 
 
-def case_received_from(node: str, number: str, *, for_update: bool = False) -> Case:
-    """A case this node handles for the receiving node ``node``: what that node may act on."""
-    qs = Case.objects.select_related("item", "handling_org").filter(receiving_node=node)
+def _case_between(number: str, *, for_update: bool, **nodes: str) -> Case:
+    qs = Case.objects.select_related("item", "handling_org", "applicant").filter(**nodes)
     if for_update:
         qs = qs.select_for_update(of=("self",))
     try:
         return qs.get(number=number)
     except Case.DoesNotExist:
         raise NotFound(error_codes.CASE_NOT_FOUND, f"未找到办件“{number}”。") from None
+
+
+def case_received_from(node: str, number: str, *, for_update: bool = False) -> Case:
+    """A case this node handles for the receiving node ``node``: what that node may act on."""
+    return _case_between(number, for_update=for_update, receiving_node=node)
 
 
 def case_handled_by(node: str, number: str, *, for_update: bool = False) -> Case:
     """A case this node received and ``node`` handles: what that node may report status on."""
-    qs = Case.objects.select_related("item", "applicant").filter(handling_node=node)
-    if for_update:
-        qs = qs.select_for_update(of=("self",))
-    try:
-        return qs.get(number=number)
-    except Case.DoesNotExist:
-        raise NotFound(error_codes.CASE_NOT_FOUND, f"未找到办件“{number}”。") from None
+    return _case_between(number, for_update=for_update, handling_node=node)
 
 
 def check_can_act(user: User, case: Case, action: str) -> None:
