@@ -63,10 +63,20 @@ def demo_accounts_ensure() -> list[DemoAccount]:
     def exists(username: str) -> bool:
         return User.objects.filter(username=username).exists()
 
+    from tongban.accounts.realname import get_verifier
     from tongban.regions.models import Region
 
-    district = Region.objects.filter(parent_id=node, level="district").order_by("code").first()
-    home = district.code if district else node
+    def acceptable(code: str) -> bool:
+        # A district created after 1990 cannot be a 1990 birthplace: the verifier refuses such numbers.
+        return all(
+            get_verifier()
+            .verify(name="演示", id_number=f"{code}{b}" + ric.calc_check_digit(f"{code}{b}0"))
+            .ok
+            for b in ("19900307123", "19900615234", "19920920345")
+        )
+
+    districts = Region.objects.filter(parent_id=node, level="district").order_by("code")
+    home = next((d.code for d in districts if acceptable(d.code)), node)
     body = f"{home}19900307123"
     if not exists("citizen"):
         accounts.citizen_register(

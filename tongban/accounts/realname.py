@@ -45,6 +45,10 @@ class CheckDigitVerifier:
             return Verdict(False, reason="身份证号码中的出生日期或地区代码无效。")
         except (InvalidFormat, ValidationError):
             return Verdict(False, reason="身份证号码格式不正确。")
+        except (KeyError, ValueError):
+            # python-stdnum 2.2's region table lacks fields for some historical codes and raises a
+            # bare KeyError there; such a number cannot be confirmed, so it is refused, not a crash.
+            return Verdict(False, reason="身份证号码中的地区代码无法核验。")
         if len(compact) != 18:
             return Verdict(False, reason="身份证号码应为18位。")
         return Verdict(True, id_number=compact.upper())

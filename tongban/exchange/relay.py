@@ -354,6 +354,9 @@ def _record(outcomes: list[_Outcome], *, token: str, now: datetime, report: Rela
                 claim="",
                 next_attempt_at__gt=now,
                 attempts__gt=0,
+                # only what failed because the node could not be reached: a message refused for a
+                # reason of its own keeps its backoff
+                last_error_code__in=[UNREACHABLE, HTTP_ERROR],
             ).update(next_attempt_at=now)
         for outcome in outcomes:
             if outcome.delivered:
