@@ -102,30 +102,20 @@ def demo_accounts_ensure() -> list[DemoAccount]:
             agent_id_number=agent + ric.calc_check_digit(agent + "0"),
             phone="13955120000",
         )
-    if not exists("clerk"):
-        accounts.staff_create(
-            username="clerk",
-            password=pw["clerk"],
-            real_name="陈窗口",
-            organisation=window,
-            roles=["window_clerk"],
-        )
-    if not exists("reviewer"):
-        accounts.staff_create(
-            username="reviewer",
-            password=pw["reviewer"],
-            real_name="刘审批",
-            organisation=market,
-            roles=["reviewer"],
-        )
-    if not exists("admin"):
-        accounts.staff_create(
-            username="admin",
-            password=pw["admin"],
-            real_name="周管理",
-            organisation=window,
-            roles=["admin", "supervisor"],
-        )
+    staff = (
+        ("clerk", "陈窗口", window, ["window_clerk"]),
+        ("reviewer", "刘审批", market, ["reviewer"]),
+        ("admin", "周管理", window, ["admin", "supervisor"]),
+    )
+    for username, real_name, organisation, roles in staff:
+        if not exists(username):
+            accounts.staff_create(
+                username=username,
+                password=pw[username],
+                real_name=real_name,
+                organisation=organisation,
+                roles=roles,
+            )
     # One reviewer per other authority of the node's city, sharing the reviewer's password, so every
     # local item can be worked in the demo.
     for i, org in enumerate(o for o in authorities if o != market):
