@@ -7,7 +7,14 @@ the sender's outbox at a steady rate (open loop), each in a committed transactio
 would. Latency of a message = applied at the recipient − created in the sender's outbox (both clocks
 are this machine's). In the same run, the raw Ed25519 verify rate of `cryptography`.
 
-    python -m bench.exchange [--rate 1000] [--seconds 10]
+    python -m bench.exchange [--rate 1000] [--seconds 10] [--databases SENDER_DB,RECIPIENT_DB]
+
+From other code (``bench/run_all.py``): ``from bench.exchange import run_exchange_bench;
+result = run_exchange_bench(rate=1000, seconds=10)`` returns the same dict the command prints.
+
+Settings: ``TONGBAN_XBENCH_PG`` (``postgres://postgres@127.0.0.1:5432``, the server both databases
+are created on) and ``TONGBAN_XBENCH_DATABASES`` (``xbench_hefei,xbench_shanghai``: dropped and
+created afresh by each run; give names of your own when several people share the server).
 """
 
 from __future__ import annotations
@@ -25,8 +32,20 @@ from pathlib import Path
 import psycopg
 
 REPO = Path(__file__).resolve().parent.parent
-PG = "postgres://postgres@127.0.0.1:5432"
-SENDER, RECIPIENT = ("340100", "合肥市", "xbench_hefei"), ("310000", "上海市", "xbench_shanghai")
+PG = os.environ.get("TONGBAN_XBENCH_PG") or "postgres://postgres@127.0.0.1:5432"
+TARGET_RATE, TARGET_P95_MS = 1000, 1000
+
+
+def _nodes(databases: str | None = None) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
+    names = (databases or os.environ.get("TONGBAN_XBENCH_DATABASES") or "xbench_hefei,xbench_shanghai").split(
+        ","
+    )
+    if len(names) != 2 or not all(n.replace("_", "").isalnum() for n in names):
+        raise SystemExit(f"databases must be two names, sender's then recipient's: {names}")
+    return ("340100", "合肥市", names[0]), ("310000", "上海市", names[1])
+
+
+SENDER, RECIPIENT = _nodes()
 
 
 def raw_verify_rate(seconds: float = 2.0) -> float:
@@ -76,6 +95,28 @@ def _cli(*args, env) -> str:
     return r.stdout
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its descendants so far, in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    stats: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        stats[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += stats.get(current, 0.0)
+        todo.extend(children.get(current, []))
+    return round(total, 1)
+
+
 def _free_port() -> int:
     import socket
 
@@ -103,7 +144,15 @@ def enqueue_main(rate: int, seconds: float) -> None:
     print(json.dumps({"sent": sent, "seconds": time.perf_counter() - start}))
 
 
+def run_exchange_bench(*, rate: int = TARGET_RATE, seconds: float = 10, databases: str | None = None) -> dict:
+    """Runs the benchmark (see the module's description) and returns its numbers."""
+    global SENDER, RECIPIENT
+    SENDER, RECIPIENT = _nodes(databases)
+    return run(rate=rate, seconds=seconds)
+
+
 def run(*, rate: int, seconds: float) -> dict:
+    load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="xbench-"))
     for node in (SENDER, RECIPIENT):
         _recreate(node[2])
@@ -149,7 +198,10 @@ def run(*, rate: int, seconds: float) -> dict:
     logs = work / "logs"
     logs.mkdir()
 
+    roles: list[str] = []
+
     def start(node, *args):
+        roles.append(f"{node[1]} {args[0]}")
         log = open(logs / f"{node[0]}-{args[0]}.log", "wb")
         procs.append(
             subprocess.Popen(
@@ -167,6 +219,7 @@ def run(*, rate: int, seconds: float) -> dict:
     time.sleep(4)  # web and workers up
     raw = raw_verify_rate()
     t0 = time.time()
+    before = os.times()
     out = subprocess.run(
         [sys.executable, "-m", "bench.exchange", "--enqueue", "--rate", str(rate), "--seconds", str(seconds)],
         env={**_env(SENDER, work, key), "DJANGO_SETTINGS_MODULE": "tongban.config.settings"},
@@ -176,6 +229,10 @@ def run(*, rate: int, seconds: float) -> dict:
     )
     if out.returncode:
         raise SystemExit(f"enqueuer failed: {out.stderr[-2000:]}")
+    after = os.times()
+    enqueuer_cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
     sent = json.loads(out.stdout.strip().splitlines()[-1])["sent"]
     deadline = time.time() + 120
     with psycopg.connect(f"{PG}/{RECIPIENT[2]}") as conn:
@@ -189,6 +246,8 @@ def run(*, rate: int, seconds: float) -> dict:
         rows = conn.execute(
             "SELECT id, applied_at FROM exchange_inboxmessage WHERE state = 'applied'"
         ).fetchall()
+    cpu = {name: _cpu_seconds(p.pid) for name, p in zip(roles, procs, strict=True)}
+    cpu["enqueuer"] = round(enqueuer_cpu, 1)
     for p in procs:
         p.terminate()
     for p in procs:
@@ -221,7 +280,17 @@ def run(*, rate: int, seconds: float) -> dict:
         "ratio_to_raw_verify": round(len(rows) / span / raw, 3),
         "mean_ms": round(statistics.mean(latencies) * 1000, 1),
         "wall_s": round(time.time() - t0, 1),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "cpus": os.cpu_count(),
+        "cpu_seconds": cpu,
     }
+    result["target_met"] = (
+        result["applied"] == result["sent"]
+        and result["throughput"] >= TARGET_RATE
+        and result["p95_ms"] <= TARGET_P95_MS
+        and result["parked"] == 0
+    )
     return result
 
 
@@ -229,12 +298,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--databases", help="SENDER_DB,RECIPIENT_DB (default TONGBAN_XBENCH_DATABASES)")
     parser.add_argument("--enqueue", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.enqueue:
         enqueue_main(args.rate, args.seconds)
         return 0
-    print(json.dumps(run(rate=args.rate, seconds=args.seconds), indent=2, ensure_ascii=False))
+    result = run_exchange_bench(rate=args.rate, seconds=args.seconds, databases=args.databases)
+    print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 
 

@@ -111,6 +111,9 @@ PATTERNS = {
     r"^\d{6,20}$": lambda rng: _digits(rng, 8, 18),
     r"^\d{12,19}$": lambda rng: "62" + _digits(rng, 14, 17),
     r"^(19|20)\d{2}-(0[1-9]|1[0-2])$": lambda rng: f"{rng.randint(1995, 2024)}-{rng.randint(1, 12):02d}",
+    r"^[A-Z]\d{9}$": lambda rng: (
+        rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") + _digits(rng, 9, 9)
+    ),  # 出生医学证明编号
 }
 
 
@@ -215,6 +218,10 @@ def form_for(schema: dict, rng: random.Random, *, optional_share: float = 0.5) -
         unknown |= set(prop) - KNOWN
     if unknown:
         raise Unsupported(f"keywords {sorted(unknown)}")
+    # Checked for every field, not only the ones drawn: an item is usable or not whatever the draw.
+    for prop in schema.get("properties", {}).values():
+        if "pattern" in prop and prop["pattern"] not in PATTERNS:
+            raise Unsupported(f"pattern {prop['pattern']!r}")
     required = set(schema.get("required", []))
     form = {}
     for name, prop in schema.get("properties", {}).items():

@@ -366,7 +366,10 @@ def write_doc(results: dict[str, dict], *, notes: list[str]) -> Path:
                 lines.append(f"| {what} | {target} | {measured} | {mark(ok)} |")
     lines += [
         "",
-        "Node-to-node delivery (issue 3) is measured separately: [benchmarks-exchange.md](benchmarks-exchange.md).",
+        "Measured by their own scripts (also run by `make bench`), each with its page: node-to-node delivery",
+        "(issue 3) [benchmarks-exchange.md](benchmarks-exchange.md), electronic certificates (issue 4)",
+        "[benchmarks-certificates.md](benchmarks-certificates.md), 一件事 bundles (issue 5)",
+        "[benchmarks-bundles.md](benchmarks-bundles.md).",
     ]
     lines += ["", "## Machine", ""]
     if machine:

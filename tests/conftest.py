@@ -17,3 +17,17 @@ def _no_network(monkeypatch):
         return real_connect(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Each test gets a new database; what a process caches about its database is forgotten between
+    tests as it would be between processes."""
+    from tongban.certificates.selectors import invalidate_status_cache
+    from tongban.certificates.services import caches_clear
+    from tongban.exchange import keys
+
+    caches_clear()
+    invalidate_status_cache()
+    keys.invalidate_cache()
+    yield

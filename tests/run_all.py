@@ -30,7 +30,9 @@ def postgres_reachable(url: str = PG_URL) -> bool:
 
 def run(db: str, pytest_args: list[str]) -> int:
     env = dict(os.environ)
-    env["TONGBAN_VAR_DIR"] = str(REPO / "var" / f"test-{db}")
+    # Its own var directory per run, so that two checkouts' (or two engineers') runs never share files.
+    var_base = Path(os.environ.get("TONGBAN_TEST_VAR_BASE", REPO / "var"))
+    env["TONGBAN_VAR_DIR"] = str(var_base / f"test-{db}")
     env["TONGBAN_PASSWORD_HASHER"] = "fast"
     env["TONGBAN_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     if db == "postgres":

@@ -5,8 +5,10 @@
     tongban demo --single                               one demo node on :8000
     tongban worker                                      this node's background work (delivery, inbox)
     tongban workdays add 2026-09-28 5                   working-day arithmetic (see `tongban workdays -h`)
-    tongban audit verify                                check the audit hash chain
+    tongban audit verify [--no-seal]                    seal pending entries, check the audit hash chain
+    tongban audit seal                                  chain the audit entries not sealed yet
     tongban catalogue load                              load the reference catalogue
+    tongban cert verify FILE                            verify a certificate, its QR text or PDF (offline too)
     tongban api schema                                  print the OpenAPI document
     tongban manage <django command> …                   any Django management command
 
@@ -29,6 +31,7 @@ PASSTHROUGH = {
     "catalogue",
     "regions",
     "federation",
+    "cert",
     "migrate",
     "createsuperuser",
     "shell",
@@ -86,7 +89,13 @@ def main(argv: list[str] | None = None) -> int:
 
         from tongban.demo import demo_prepare
 
-        demo_prepare(cities={settings.NODE_CODE})
+        demo_prepare(cities={settings.NODE_CODE}, certificates=False)
+        return 0
+    if command == "demo-node-certificates":  # once the node's key is in the trust list
+        _setup()
+        from tongban.demo import demo_certificates_ensure
+
+        demo_certificates_ensure()
         return 0
     if command == "worker":
         _setup()

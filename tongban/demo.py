@@ -142,7 +142,7 @@ def demo_accounts_ensure() -> list[DemoAccount]:
     ]
 
 
-def demo_prepare(*, cities: set[str] | None = None) -> list[DemoAccount]:
+def demo_prepare(*, cities: set[str] | None = None, certificates: bool = True) -> list[DemoAccount]:
     """Migrates, loads the reference catalogue (all six cities, or only ``cities`` for a federation
     node) and ensures the demo accounts."""
     from django.core.management import call_command
@@ -151,7 +151,90 @@ def demo_prepare(*, cities: set[str] | None = None) -> list[DemoAccount]:
 
     call_command("migrate", verbosity=0, interactive=False)
     reference_data_load(cities=cities)
-    return demo_accounts_ensure()
+    from tongban.bundles.definitions import reference_bundles_load
+
+    reference_bundles_load(cities=cities)
+    accounts = demo_accounts_ensure()
+    if certificates:  # a federation node issues only once its key is in the trust list
+        demo_certificates_ensure()
+    return accounts
+
+
+def demo_certificates_ensure() -> None:
+    """The node's signing key (made once), and a few certificates this city issued to the demo
+    citizen and enterprise, so 我的证照 and 免提交 have something to show. Issued once."""
+    from django.conf import settings
+
+    from tongban.accounts.models import User
+    from tongban.certificates.models import Certificate
+    from tongban.certificates.services import certificate_issue
+    from tongban.exchange.keys import node_key_init
+    from tongban.regions.models import Organisation
+
+    node_key_init()
+    authorities = Organisation.objects.filter(
+        kind="authority", region__code__startswith=settings.NODE_CODE[:4]
+    )
+
+    def authority(*words: str):
+        return next((o for o in authorities.order_by("name") if all(w in o.name for w in words)), None)
+
+    citizen = User.objects.filter(username="citizen").first()
+    enterprise = User.objects.filter(username="enterprise").select_related("enterprise").first()
+    wanted = []
+    if citizen is not None:
+        person = {"holder_name": citizen.real_name, "holder_id_type": "ric", "holder_id": citizen.id_number}
+        wanted += [
+            (
+                "sbk",
+                authority("人力资源"),
+                person,
+                {"card_kind": "第三代社会保障卡", "issuing_region": settings.NODE_NAME},
+            ),
+            ("jszz", authority("公安"), person, {"vehicle_class": "C1", "first_issued_on": "2014-05-20"}),
+            # 电子身份证 and 户籍证明: what 一件事 and 免提交 use instead of identity papers.
+            ("sfz", authority("公安局"), person, {"address": f"{settings.NODE_NAME}政务服务示范园区1号"}),
+            (
+                "hkb",
+                authority("公安局"),
+                person,
+                {"household_address": f"{settings.NODE_NAME}政务服务示范园区1号"},
+            ),
+        ]
+    if enterprise is not None:
+        ent = enterprise.enterprise
+        wanted.append(
+            (
+                "yyzz",
+                authority("市场监督"),
+                {
+                    "holder_name": ent.name,
+                    "holder_id_type": "uscc",
+                    "holder_id": ent.uscc,
+                    "number": ent.uscc,
+                },
+                {
+                    "name": ent.name,
+                    "enterprise_type": "有限责任公司（自然人投资或控股）",
+                    "legal_representative": ent.legal_rep_name,
+                    "registered_capital": "100万元",
+                    "established_on": "2025-03-18",
+                    "operating_period": "长期",
+                    "address": f"{settings.NODE_NAME}政务服务示范园区1号",
+                    "business_scope": "软件开发；信息技术咨询服务。",
+                },
+            )
+        )
+    for type_key, issuer, holder, data in wanted:
+        if issuer is None:
+            continue
+        from tongban.core import pii
+
+        held = Certificate.objects.filter(
+            type__key=type_key, holder_id_hash=pii.lookup_hash(holder["holder_id"], purpose="id_number")
+        )
+        if not held.exists():
+            certificate_issue(type_key=type_key, issuer=issuer, data=data, **holder)
 
 
 def print_banner(accounts: list[DemoAccount], url: str) -> None:

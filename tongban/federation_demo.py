@@ -32,6 +32,8 @@ class DemoNode:
     code: str
     name: str
     port: int
+    # Each node chooses its signature suite; 黄山 shows the 国密 one (every node verifies both).
+    signature_suite: str = "Ed25519"
 
     @property
     def url(self) -> str:
@@ -45,7 +47,7 @@ def demo_nodes() -> tuple[DemoNode, ...]:
     return (
         DemoNode("310000", "上海市", base),
         DemoNode("340100", "合肥市", base + 1),
-        DemoNode("341000", "黄山市", base + 2),
+        DemoNode("341000", "黄山市", base + 2, "SM2-SM3"),
     )
 
 
@@ -81,6 +83,7 @@ def node_env(node: DemoNode, anchor_key: str = "") -> dict:
         TONGBAN_NODE_NAME=node.name,
         TONGBAN_TRUST_LIST_URL=str(_fed_dir() / "trust-list.json"),
         TONGBAN_BIND_PORT=str(node.port),
+        TONGBAN_SIGNATURE_SUITE=node.signature_suite,
     )
     if anchor_key:
         env["TONGBAN_TRUST_ANCHOR_KEY"] = anchor_key
@@ -124,6 +127,8 @@ def prepare() -> list[tuple[DemoNode, list]]:
                 info["public_key"],
                 "--kid",
                 info["kid"],
+                "--alg",
+                info["alg"],
             )
         elif info["kid"] not in {k["kid"] for k in known.get("keys", [])}:
             _cli(
@@ -137,6 +142,8 @@ def prepare() -> list[tuple[DemoNode, list]]:
                 info["public_key"],
                 "--kid",
                 info["kid"],
+                "--alg",
+                info["alg"],
             )
         out.append((node, json.loads((Path(env["TONGBAN_VAR_DIR"]) / "demo-accounts.json").read_text())))
     _cli(
@@ -151,6 +158,7 @@ def prepare() -> list[tuple[DemoNode, list]]:
     )
     for node in demo_nodes():
         _cli("federation", "trust-install", str(_fed_dir() / "trust-list.json"), env=node_env(node, key))
+        _cli("demo-node-certificates", env=node_env(node, key))
     return out
 
 

@@ -361,3 +361,54 @@ def test_correction_without_items_is_refused(world):
             actor=world["reviewer"], number=case.number, items=[{"material": "zs", "reason": ""}]
         )
     assert exc.value.code == "CORRECTION_ITEMS_REQUIRED"
+
+
+def test_due_soon_marks_agree_with_counting_the_working_days_between():
+    """``DueMarks`` finds 临近到期 through one horizon date per page; it must say what counting
+    the working days between today and each deadline says, across weekends and holidays."""
+    from tongban.cases.selectors import DueMarks
+    from tongban.core import workdays
+
+    for today in (dt.date(2026, 9, 25), dt.date(2026, 9, 30), dt.date(2026, 12, 31), dt.date(2027, 2, 5)):
+        marks = DueMarks(today=today)
+        for offset in range(0, 20):
+            due = today + dt.timedelta(days=offset)
+            counted = workdays.workdays_between(today, due)
+            expected = "due_soon" if counted <= settings.DUE_SOON_WORKDAYS else "on_time"
+            assert marks.of(CaseStatus.ACCEPTED, due) == expected, (today, due)
+        assert marks.of(CaseStatus.ACCEPTED, today - dt.timedelta(days=1)) == "overdue"
+        assert marks.of(CaseStatus.CORRECTION, today) == "paused"
+        assert marks.of(CaseStatus.ISSUED, today) == "done"
+        assert marks.of(CaseStatus.ACCEPTED, None) == "on_time"
+
+
+def test_submitted_case_detail_needs_no_reads_and_matches_a_fresh_read(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tongban.cases.selectors import case_detail, case_detail_of
+
+    case = submit(world)
+    with CaptureQueriesContext(connection) as queries:
+        kept = case_detail_of(case)
+    assert len(queries) == 0  # the rows the service just wrote are kept on the case
+    fresh = case_detail(user=world["citizen"], number=case.number)
+    assert [(e.pk, e.action, e.created_at) for e in kept.events] == [
+        (e.pk, e.action, e.created_at) for e in fresh.events
+    ]
+    assert [(m.pk, m.material.code, m.sha256, m.size) for m in kept.materials] == [
+        (m.pk, m.material.code, m.sha256, m.size) for m in fresh.materials
+    ]
+    assert kept.notices == fresh.notices == []
+    assert len(fresh.materials) == 2
+
+
+def test_case_rows_give_the_list_columns_in_queue_order(world):
+    from tongban.cases.selectors import LIST_VALUES, case_rows
+
+    a, b = submit(world), submit(world)
+    Case.objects.filter(pk=b.pk).update(due_date=dt.date(2026, 1, 5))
+    rows = list(case_rows(case_queue(user=world["reviewer"])))
+    assert [r["number"] for r in rows] == [b.number, a.number]
+    assert set(rows[0]) == set(LIST_VALUES)
+    assert rows[1]["item__name"] == world["item"].name

@@ -1,4 +1,4 @@
-"""The hash-chained audit log: appends, immutability, and detection of tampering."""
+"""The hash-chained audit log: appends, sealing, immutability, and detection of tampering."""
 
 import datetime as dt
 import threading
@@ -20,7 +20,10 @@ class Boom(Exception):
 
 
 def write(n: int, action: str = "test.act") -> list[AuditEntry]:
-    return [audit.record(actor=None, action=action, data={"i": i}) for i in range(1, n + 1)]
+    """Records n entries and seals them; returns them as sealed."""
+    ids = [audit.record(actor=None, action=action, data={"i": i}).pk for i in range(1, n + 1)]
+    audit.seal()
+    return list(AuditEntry.objects.filter(pk__in=ids).order_by("seq"))
 
 
 def test_clean_chain_verifies():
@@ -30,6 +33,39 @@ def test_clean_chain_verifies():
 
 def test_empty_log_verifies():
     assert audit.verify().ok
+
+
+def test_recorded_entries_wait_unsealed_until_seal():
+    entry = audit.record(actor=None, action="test.act")
+    entry.refresh_from_db()
+    assert (entry.seq, entry.prev_hash, entry.entry_hash) == (None, "", "")
+    assert audit.verify() == audit.AuditVerdict(
+        ok=True, checked=0, first_broken_seq=None, reason="", pending=1
+    )
+    assert audit.seal() == 1
+    assert audit.verify() == audit.AuditVerdict(ok=True, checked=1, first_broken_seq=None, reason="")
+    assert audit.seal() == 0
+
+
+def test_sealing_appends_to_the_chain_in_insert_order():
+    write(2)
+    later = [audit.record(actor=None, action="test.later", data={"i": i}).pk for i in range(3)]
+    assert audit.verify().pending == 3
+    audit.seal()
+    assert list(AuditEntry.objects.filter(pk__in=later).order_by("pk").values_list("seq", flat=True)) == [
+        3,
+        4,
+        5,
+    ]
+    assert audit.verify() == audit.AuditVerdict(ok=True, checked=5, first_broken_seq=None, reason="")
+
+
+def test_sealing_runs_in_batches(monkeypatch):
+    monkeypatch.setattr(audit, "_SEAL_BATCH", 2)
+    for i in range(5):
+        audit.record(actor=None, action="test.act", data={"i": i})
+    assert audit.seal() == 5
+    assert audit.verify().checked == 5
 
 
 def test_entries_are_numbered_and_linked_from_genesis():
@@ -81,7 +117,8 @@ def test_data_of_any_json_shape_survives_the_database_round_trip():
             "id": uuid.UUID(int=1),
         },
     )
-    assert audit.verify().ok
+    audit.seal()
+    assert audit.verify().checked == 1
     assert AuditEntry.objects.get().data["a"]["when"] == "2027-01-01"
 
 
@@ -91,7 +128,8 @@ def test_personal_data_in_audit_data_is_masked():
     )
     assert "340102199001011234" not in str(entry.data)
     assert "13812345678" not in str(entry.data)
-    assert audit.verify().ok
+    audit.seal()
+    assert audit.verify().checked == 1
 
 
 def test_record_in_rolled_back_transaction_leaves_no_entry():
@@ -100,9 +138,12 @@ def test_record_in_rolled_back_transaction_leaves_no_entry():
         audit.record(actor=None, action="test.rolled_back")
         raise Boom
     assert list(AuditEntry.objects.values_list("action", flat=True)) == ["test.act"]
+    assert audit.seal() == 0
     assert AuditHead.objects.get().last_seq == 1
     assert audit.verify().ok
-    assert audit.record(actor=None, action="test.after").seq == 2
+    audit.record(actor=None, action="test.after")
+    audit.seal()
+    assert AuditEntry.objects.get(action="test.after").seq == 2
 
 
 def test_tampered_data_is_named_by_seq():
@@ -149,12 +190,34 @@ def test_rewritten_head_is_detected():
     assert audit.verify().ok is False
 
 
-def test_missing_head_with_entries_is_detected_and_stops_appends():
+def test_missing_head_with_entries_is_detected_and_stops_sealing():
     write(2)
     AuditHead.objects.all().delete()
     assert audit.verify().ok is False
+    # A new head next to the old entries would hide a truncated chain: sealing stops instead.
+    audit.record(actor=None, action="test.after")
     with pytest.raises(RuntimeError):
-        audit.record(actor=None, action="test.after")
+        audit.seal()
+    assert AuditEntry.objects.get(action="test.after").seq is None
+
+
+def test_sealed_entry_made_to_look_pending_is_detected():
+    write(5)
+    AuditEntry.objects.filter(seq=3).update(seq=None, prev_hash="", entry_hash="")
+    audit.seal()  # re-chained at the end, which leaves a hole where it was
+    verdict = audit.verify()
+    assert (verdict.ok, verdict.first_broken_seq) == (False, 4)
+    assert "第 3 至 3 条记录缺失" in verdict.reason
+
+
+def test_tampered_pending_entry_is_sealed_as_it_is_found():
+    """The documented limit: before sealing (about a second) an entry is protected by database
+    permissions only; whatever it holds when sealed is what the chain then vouches for."""
+    entry = audit.record(actor=None, action="test.act")
+    AuditEntry.objects.filter(pk=entry.pk).update(action="test.changed_before_sealing")
+    audit.seal()
+    assert audit.verify().ok
+    assert AuditEntry.objects.get(pk=entry.pk).action == "test.changed_before_sealing"
 
 
 def test_entries_cannot_be_changed_or_deleted_through_the_model():
@@ -176,7 +239,7 @@ def test_verify_reads_in_chunks(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
-def test_concurrent_appends_serialise_into_one_gap_free_chain():
+def test_concurrent_appends_and_sealers_make_one_gap_free_chain(monkeypatch):
     threads_n, per_thread = 8, 5
     barrier = threading.Barrier(threads_n)
     failures: list[BaseException] = []
@@ -185,19 +248,39 @@ def test_concurrent_appends_serialise_into_one_gap_free_chain():
         try:
             barrier.wait()
             for i in range(per_thread):
-                audit.record(actor=None, action="test.concurrent", data={"k": k, "i": i})
+                with transaction.atomic():
+                    audit.record(actor=None, action="test.concurrent", data={"k": k, "i": i})
+                audit.seal()  # several sealers at once, each taking what is committed
         except BaseException as exc:  # reported below; a thread cannot fail the test itself
             failures.append(exc)
         finally:
             connections.close_all()
 
+    monkeypatch.setattr(audit, "_seal_soon", lambda: None)  # only the explicit sealers above
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(threads_n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert failures == []
-    assert list(AuditEntry.objects.values_list("seq", flat=True)) == list(
+    audit.seal()
+    assert sorted(AuditEntry.objects.values_list("seq", flat=True)) == list(
         range(1, threads_n * per_thread + 1)
     )
-    assert audit.verify().ok
+    assert audit.verify() == audit.AuditVerdict(
+        ok=True, checked=threads_n * per_thread, first_broken_seq=None, reason=""
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the sealing thread needs a shared database")
+def test_committed_entries_are_sealed_in_the_background(monkeypatch):
+    monkeypatch.setattr(audit, "SEAL_DELAY_SECONDS", 0.05)
+    with transaction.atomic():
+        entry = audit.record(actor=None, action="test.background")
+    timer = audit._timer
+    assert timer is not None
+    timer.join(timeout=30)
+    entry.refresh_from_db()
+    assert entry.seq == 1
+    assert audit.verify() == audit.AuditVerdict(ok=True, checked=1, first_broken_seq=None, reason="")

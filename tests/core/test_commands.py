@@ -111,15 +111,34 @@ def test_load_of_a_bad_file_exits_with_code_2_and_writes_nothing(tmp_path, conte
     assert not HolidayYear.objects.exists()
 
 
-def test_audit_verify_reports_an_intact_chain():
+def test_audit_verify_seals_pending_entries_then_reports_an_intact_chain():
     for i in range(3):
         audit.record(actor=None, action="test.act", data={"i": i})
     assert run("audit", "verify") == ("审计链完整：3 条记录", "")
+    assert not AuditEntry.objects.filter(seq__isnull=True).exists()
+
+
+def test_audit_verify_without_sealing_reports_pending_entries():
+    audit.record(actor=None, action="test.act")
+    audit.seal()
+    audit.record(actor=None, action="test.act")
+    out, _ = run("audit", "verify", "--no-seal")
+    assert out == "审计链完整：1 条记录；另有 1 条记录尚未封链，未校验"
+    assert AuditEntry.objects.filter(seq__isnull=True).count() == 1
+
+
+def test_audit_seal_chains_pending_entries():
+    for i in range(2):
+        audit.record(actor=None, action="test.act", data={"i": i})
+    assert run("audit", "seal") == ("已封链 2 条记录", "")
+    assert run("audit", "seal") == ("已封链 0 条记录", "")
+    assert audit.verify().checked == 2
 
 
 def test_audit_verify_names_the_first_broken_entry_and_exits_1():
     for i in range(3):
         audit.record(actor=None, action="test.act", data={"i": i})
+    audit.seal()
     AuditEntry.objects.filter(seq=2).update(data={"i": 42})
     error = fails("audit", "verify")
     assert error.returncode == 1

@@ -76,6 +76,47 @@ class Forwarder:
         self.server.server_close()
 
 
+class Silent:
+    """A node that takes connections and never answers (as one stopped with SIGSTOP does: the kernel
+    completes the handshake, nobody reads). :meth:`hang_up` closes every connection it holds. Use as
+    a context manager; ``url`` is its endpoint."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        self.connected = threading.Event()
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        self.listener.settimeout(0.05)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                continue
+            self.held.append(conn)
+            self.connected.set()
+
+    def hang_up(self) -> None:
+        for conn in self.held:
+            conn.close()
+        self.held.clear()
+
+    def __enter__(self) -> Silent:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self.thread.join(5)
+        self.hang_up()
+        self.listener.close()
+
+
 def key_entry(
     signer: Ed25519Signer, *, not_before: datetime | None = None, not_after: datetime | None = None
 ):

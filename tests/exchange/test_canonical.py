@@ -1,5 +1,6 @@
 """Canonical JSON (RFC 8785), strict parsing, the time format, base64url and UUIDv7 message ids."""
 
+import random
 import struct
 import threading
 import time
@@ -309,3 +310,52 @@ def test_uuid7_is_unique_and_ordered_across_threads():
 def test_uuid7_time_refuses_other_versions():
     with pytest.raises(ValueError):
         uuid7_time(str(uuid.uuid4()))
+
+
+def _random_value(rng: random.Random, depth: int = 0):
+    alphabet = [
+        *"aZ09 _-\"\\/",
+        *(chr(c) for c in range(0x20)),  # control characters: short and \u00xx escapes
+        "\x7f", "é", "中", "文", "\u2028", "\u2029", "\ue000", "\uffff", "\U0001f600", "\U00010000",
+    ]  # fmt: skip
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6)))
+
+    kind = rng.randint(0, 7 if depth < 4 else 4)
+    if kind == 0:
+        return text()
+    if kind == 1:
+        return rng.choice([0, 1, -1, 2**53 - 1, -(2**53 - 1), rng.randint(-(10**12), 10**12)])
+    if kind == 2:
+        return rng.choice([True, False, None])
+    if kind == 3:
+        return rng.choice([0.5, 1.0, -0.0, 1e21, 1e-7, 123456789.125, 4.5])
+    if kind == 4:
+        return text()
+    if kind in (5, 6):
+        return {text(): _random_value(rng, depth + 1) for _ in range(rng.randint(0, 5))}
+    return [_random_value(rng, depth + 1) for _ in range(rng.randint(0, 5))]
+
+
+def test_the_fast_path_writes_exactly_what_rfc8785_writes():
+    """canonical_bytes takes json.dumps when that is JCS; on random documents (keys beyond the BMP,
+    U+E000–U+FFFF, control characters, floats, edge integers) it must agree byte for byte with the
+    reference implementation, and both paths must be taken."""
+    import rfc8785
+
+    from tongban.exchange import canonical
+
+    rng = random.Random(8785)
+    fast = 0
+    for _ in range(3000):
+        value = {"payload": _random_value(rng)}
+        assert canonical_bytes(value) == rfc8785.dumps(value), value
+        fast += canonical._json_is_jcs(value)
+    assert 300 < fast < 2900  # both paths were exercised
+
+
+def test_the_fast_path_refuses_what_rfc8785_refuses():
+    for value in [{"a": "\ud800"}, {"\udc00": 1}, {"a": 2**53}, {"a": float("nan")}, {1: "a"}, {"a": {1, 2}}]:
+        with pytest.raises(CanonicalError):
+            canonical_bytes(value)

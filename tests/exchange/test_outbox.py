@@ -86,6 +86,16 @@ def test_seq_counts_per_recipient_and_ordering_key():
     assert send(kit.SHANGHAI, "") == 0  # unordered
 
 
+@pytest.mark.django_db
+def test_an_ordered_message_is_queued_in_two_statements(django_assert_num_queries):
+    """The seq is handed out by one upsert (first message of a case or not), then the row's INSERT."""
+    for _ in range(2):
+        with transaction.atomic(), django_assert_num_queries(2):
+            outbox.enqueue(
+                recipient=kit.SHANGHAI, type="case.status", payload={}, ordering_key="34010020261121000042X"
+            )
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_change_gives_its_seq_back(pokes):
     with transaction.atomic():

@@ -25,6 +25,7 @@ from tongban.exchange.models import (
     InboxState,
     OutboxMessage,
     OutboxState,
+    PeerBackoff,
     RejectedEnvelope,
 )
 from tongban.exchange.signing import Ed25519Signer
@@ -197,6 +198,99 @@ def test_a_recipient_with_a_smaller_limit_gets_the_batch_split_and_a_too_large_e
 
 
 # --- When the endpoint is down ----------------------------------------------------------------
+
+
+class Highest(random.Random):
+    """Full jitter at its ceiling: backoffs as long as they can be."""
+
+    def uniform(self, a, b):
+        return b
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_node_that_never_answers_does_not_hold_up_deliveries_to_the_others(
+    node, http, settings, live_server, monkeypatch
+):
+    monkeypatch.setattr(relay, "random", Highest())
+    with kit.Silent() as silent:
+        kit.install_trust(
+            settings, version=2, endpoints={kit.SHANGHAI: live_server.url, kit.HUANGSHAN: silent.url}
+        )
+        worker_relay = relay.Relay(transport=http, identity=kit.hefei_identity())
+        try:
+            stuck = send(recipient=kit.HUANGSHAN, key="C1")
+            assert worker_relay.step().claimed == 1
+            assert silent.connected.wait(10)  # the request is in flight and will not be answered
+            later = send(recipient=kit.HUANGSHAN, key="C2")
+            sent = [send(key="C3"), send(key="C4")]
+            report = worker_relay.step()
+            # 黄山 has a request in flight: only 上海's messages are claimed, and they go at once.
+            assert (report.claimed, report.recipients) == (2, [kit.SHANGHAI])
+            for _ in range(200):
+                if states(*sent) == [OutboxState.DELIVERED] * 2:
+                    break
+                worker_relay.wait(timeout=0.05)
+            assert states(*sent) == [OutboxState.DELIVERED] * 2
+            assert worker_relay.in_flight == [kit.HUANGSHAN]  # still waiting for 黄山's answer
+            assert states(stuck, later) == [OutboxState.PENDING] * 2
+            assert OutboxMessage.objects.get(pk=stuck.pk).attempts == 0
+
+            silent.hang_up()  # 黄山's request fails (as a timeout would end it)
+            worker_relay.wait(timeout=30)
+            failed = OutboxMessage.objects.get(pk=stuck.pk)
+            assert (failed.attempts, failed.last_error_code) == (1, relay.UNREACHABLE)
+            backoff = PeerBackoff.objects.get(recipient=kit.HUANGSHAN)
+            assert backoff.failures == 1 and backoff.blocked_until == failed.next_attempt_at
+
+            # Until its backoff ends 黄山 is left alone, even for a message that has not failed yet.
+            assert worker_relay.step().claimed == 0
+            assert worker_relay.in_flight == []
+            assert OutboxMessage.objects.get(pk=later.pk).attempts == 0
+        finally:
+            worker_relay.close()
+        # It answers again: backoff over, and what waited for it goes at once.
+        kit.install_trust(
+            settings, version=3, endpoints={kit.SHANGHAI: live_server.url, kit.HUANGSHAN: live_server.url}
+        )
+        settings.NODE_CODE = kit.HUANGSHAN
+        report = deliver(http, now=backoff.blocked_until)
+    assert report.delivered == 2
+    assert states(stuck, later) == [OutboxState.DELIVERED] * 2
+    assert not PeerBackoff.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requests_to_different_recipients_are_in_flight_together(node, http, settings, live_server):
+    """deliver_due (Celery, ``tongban worker --once``) sends to every recipient at once and records
+    each answer as it comes, so one that hangs delays none of the others' outcomes."""
+    with kit.Silent() as silent:
+        kit.install_trust(
+            settings, version=2, endpoints={kit.SHANGHAI: live_server.url, kit.HUANGSHAN: silent.url}
+        )
+        stuck, quick = send(recipient=kit.HUANGSHAN), send()
+        recorded_while_waiting = []
+
+        def release():
+            # 黄山's request ends only once 上海's outcome is recorded (or after ten seconds).
+            from django.db import connections
+
+            for _ in range(200):
+                if states(quick) == [OutboxState.DELIVERED]:
+                    recorded_while_waiting.append(states(stuck))
+                    break
+                threading.Event().wait(0.05)
+            silent.hang_up()
+            connections.close_all()
+
+        releaser = threading.Thread(target=release)
+        releaser.start()
+        try:
+            report = deliver(http)
+        finally:
+            releaser.join(30)
+    assert recorded_while_waiting == [[OutboxState.PENDING]]
+    assert (report.claimed, report.delivered, report.retrying, report.requests) == (2, 1, 1, 2)
+    assert states(quick, stuck) == [OutboxState.DELIVERED, OutboxState.PENDING]
 
 
 @pytest.mark.django_db(transaction=True)

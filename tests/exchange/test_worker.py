@@ -138,3 +138,23 @@ def test_worker_process_wakes_on_a_poke_from_another_process_and_stops_on_sigter
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_periodic_jobs_run_when_due_and_a_failing_one_never_stops_the_worker():
+    from tongban.exchange.worker import _PERIODIC, Worker, register_periodic
+
+    calls = []
+    register_periodic("test.ok", lambda: 3600.0, lambda: calls.append("ok"))
+    register_periodic("test.broken", lambda: 3600.0, lambda: 1 / 0)
+    try:
+        worker = Worker(interval_ms=10)
+        ran = worker.run_periodic_jobs()
+        assert {"test.ok", "test.broken"} <= set(ran) and calls == ["ok"]
+        assert "test.ok" not in worker.run_periodic_jobs()  # not due again for an hour
+    finally:
+        _PERIODIC.pop("test.ok", None)
+        _PERIODIC.pop("test.broken", None)
+    # The apps' own steps are registered.
+    assert {"certificates.status_list", "bundles.external", "bundles.advance", "bundles.sweep"} <= set(
+        _PERIODIC
+    )

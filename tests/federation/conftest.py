@@ -64,6 +64,9 @@ def federation(tmp_path_factory):
     old = {k: os.environ.get(k) for k in ("TONGBAN_DEMO_DIR", "TONGBAN_DEMO_PORT_BASE")}
     os.environ["TONGBAN_DEMO_DIR"] = str(workdir)
     os.environ["TONGBAN_DEMO_PORT_BASE"] = str(PORT_BASE)
+    # Status lists travel every 2 s here (15 s by default), so revocation tests do not wait long.
+    old["TONGBAN_CERT_STATUS_SYNC_SECONDS"] = os.environ.get("TONGBAN_CERT_STATUS_SYNC_SECONDS")
+    os.environ["TONGBAN_CERT_STATUS_SYNC_SECONDS"] = "2"
     try:
         prepared = fd.prepare()
         procs = fd.start(detach=False)

@@ -1,7 +1,7 @@
 """Faults under load: the handling node killed with SIGKILL while 1,000 transfers are in flight, and
 stopped for a minute while the receiving node keeps taking applications. Nothing may be lost,
-nothing applied twice, and each case's messages must be applied in order. A third test documents a
-known problem (xfail): a stopped node delays the sender's deliveries to every other node.
+nothing applied twice, and each case's messages must be applied in order. A third test stops one
+node and checks that the sender's deliveries to another node do not wait for it.
 
 Settings and how to run: ``tests/soak/conftest.py`` (``make soak``)."""
 
@@ -159,22 +159,25 @@ def check_status_order(pair: Pair, numbers: list[str], *, timeout: float = 180) 
     assert len(timeline) == len(numbers) and not wrong, (
         f"timelines at 合肥 out of order: {list(wrong.items())[:5]}"
     )
+    # Every message of a case from 上海 (its statuses, and whatever else travels under the case
+    # number, such as an issued certificate): seq 1, 2, … without a gap, all applied, in seq order.
     inbox = pair.rows(
         HF,
-        "SELECT ordering_key, seq, state, applied_at FROM exchange_inboxmessage "
-        "WHERE sender = ? AND type = 'case.status' AND ordering_key IN ({keys}) ORDER BY ordering_key, seq",
+        "SELECT ordering_key, seq, type, state, applied_at FROM exchange_inboxmessage "
+        "WHERE sender = ? AND ordering_key IN ({keys}) ORDER BY ordering_key, seq",
         numbers,
         (SH,),
     )
     by_case: dict[str, list[tuple]] = {}
-    for key, seq, state, applied_at in inbox:
-        by_case.setdefault(key, []).append((seq, state, parse_db_time(applied_at)))
+    for key, seq, type_, state, applied_at in inbox:
+        by_case.setdefault(key, []).append((seq, type_, state, parse_db_time(applied_at)))
+    assert len(by_case) == len(numbers)
     for key, messages in by_case.items():
-        assert [m[0] for m in messages] == [1, 2] and all(m[1] == "applied" for m in messages), (
-            key,
-            messages,
-        )
-        assert messages[0][2] <= messages[1][2], f"{key}: seq 2 applied before seq 1"
+        assert [m[0] for m in messages] == list(range(1, len(messages) + 1)), (key, messages)
+        assert all(m[2] == "applied" for m in messages), (key, messages)
+        assert [m[1] for m in messages].count("case.status") == 2, (key, messages)
+        times = [m[3] for m in messages]
+        assert times == sorted(times), f"{key}: applied out of seq order: {messages}"
     return {
         "decided": len(numbers),
         "decide_seconds": round(decided - started, 1),
@@ -326,12 +329,6 @@ def test_handling_node_down_for_a_minute_under_load(pair: Pair):
     record("handling-node-down-under-load", result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known problem: the relay posts to one recipient after the other, so a node that takes the "
-    "connection but does not answer holds up the sender's deliveries to every other node for "
-    "TONGBAN_EXCHANGE_TIMEOUT_SECONDS (docs/simulation.md)",
-)
 def test_a_stopped_node_does_not_hold_up_deliveries_to_the_others(pair: Pair):
     run = uuid.uuid4().hex[:8]
     pair.cluster.pause(SH)
@@ -355,8 +352,21 @@ def test_a_stopped_node_does_not_hold_up_deliveries_to_the_others(pair: Pair):
             what="the transfer to 黄山",
         )
         latency = time.monotonic() - t
+        # Read while 上海 is still stopped: 合肥's request to it has not ended yet (no attempt has
+        # been counted), so 黄山's transfer did not wait for it to time out.
+        to_shanghai = pair.cluster.query(
+            HF,
+            "SELECT state, attempts FROM exchange_outboxmessage WHERE type = 'case.transfer' "
+            "AND ordering_key = ?",
+            [first["number"]],
+        )
     finally:
         pair.cluster.resume(SH)
     wait_until(lambda: pair.cases_at(SH, [first["number"]]), timeout=300, what="the transfer to 上海")
-    record("stopped-node-holds-up-others", {"transfer_to_huangshan_seconds": round(latency, 2)})
-    assert latency < 3, f"合肥 → 黄山 took {latency:.1f} s while 上海 was stopped"
+    record(
+        "stopped-node-holds-up-others",
+        {"transfer_to_huangshan_seconds": round(latency, 2), "transfer_to_shanghai_then": to_shanghai},
+    )
+    assert to_shanghai == [("pending", 0)], (
+        f"合肥 → 黄山 arrived only after 合肥's request to the stopped 上海 had ended: {to_shanghai}"
+    )

@@ -68,6 +68,45 @@ def test_queue_filters_by_status_item_and_number(citizen_client, reviewer, revie
     assert a.number in page and b.number in page
 
 
+def test_queue_counts_and_pages_follow_the_filter(
+    citizen_client, reviewer, reviewer_client, item, monkeypatch
+):
+    from tongban.web.views import workbench
+
+    monkeypatch.setattr(workbench, "QUEUE_PAGE_SIZE", 2)
+    cases = [_submit(citizen_client, item) for _ in range(3)]
+    case_services.case_accept(actor=reviewer, number=cases[0].number)
+    case_services.case_withdraw(actor=cases[1].applicant, number=cases[1].number, reason="不需要了")
+
+    def caption_and_pages(params):
+        page = reviewer_client.get(reverse("web:workbench"), params).content.decode()
+        caption = re.search(r'<caption class="visually-hidden">(\d+) 件办件</caption>', page)
+        pages = re.search(r"第 1 页，共 (\d+) 页", page)
+        return (int(caption.group(1)) if caption else 0), (int(pages.group(1)) if pages else 1)
+
+    assert caption_and_pages({}) == (2, 1)  # the withdrawn case is not open
+    assert caption_and_pages({"status": "accepted"}) == (1, 1)
+    assert caption_and_pages({"status": "done"}) == (1, 1)
+    assert caption_and_pages({"item": item.name[:4]}) == (2, 1)
+    assert caption_and_pages({"q": cases[2].number}) == (1, 1)
+    for case in [_submit(citizen_client, item) for _ in range(2)]:
+        assert case.status == CaseStatus.SUBMITTED
+    assert caption_and_pages({}) == (4, 2)
+
+
+def test_queue_row_shows_the_deadline_and_the_badges(citizen_client, reviewer_client, item):
+    case = _submit(citizen_client, item)
+    Case.objects.filter(pk=case.pk).update(due_date=dt.date(2026, 1, 5), due_provisional=True)
+    page = reviewer_client.get(reverse("web:workbench")).content.decode()
+    row = page[page.index(case.number) : page.index("</tr>", page.index(case.number))]
+    assert '<time datetime="2026-01-05">2026-01-05</time>' in row
+    assert "暂定" in row
+    assert '<span class="badge badge--info">已提交</span>' in row
+    assert 'badge--bad"><span class="badge__icon" aria-hidden="true">■</span>已超期' in row
+    local = case.submitted_at.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    assert local.strftime("%Y-%m-%d %H:%M") in row
+
+
 def test_workbench_is_forbidden_to_citizens(citizen_client, client):
     response = citizen_client.get(reverse("web:workbench"))
     assert response.status_code == 403

@@ -13,7 +13,6 @@ inbox; handlers run inside the inbox's transaction.
 from __future__ import annotations
 
 import base64
-import contextlib
 from datetime import date, datetime
 
 from django.conf import settings
@@ -23,7 +22,9 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
 from tongban.accounts.constants import UserKind
+from tongban.bundles.services import bundle_case_changed
 from tongban.cases.constants import CaseAction, CaseStatus, Channel
+from tongban.certificates.once_only import certificate_uses_payload, certificate_uses_receive
 from tongban.core import audit, pii
 
 TRANSFER, STATUS, COMMAND, COMMAND_REFUSED = (
@@ -82,9 +83,12 @@ def window_statement(clerk) -> dict:
 # --- sending ----------------------------------------------------------------------------------
 
 
-def _material_payload(row) -> dict:
-    with row.file.open("rb") as fh:
-        content = fh.read()
+def _material_payload(row, content: bytes | None = None) -> dict:
+    if content is None:
+        from tongban.exchange import files
+
+        with files.open_file(row.file) as fh:
+            content = fh.read()
     return {
         "material": row.material.code if row.material_id else "",
         "name": row.name,
@@ -95,7 +99,28 @@ def _material_payload(row) -> dict:
     }
 
 
-def send_transfer(case, *, id_number: str, phone: str) -> None:
+def _read(upload) -> bytes:
+    upload.seek(0)
+    content = upload.read()
+    upload.seek(0)
+    return content
+
+
+def send_transfer(case, *, id_number: str, phone: str, materials=None, certificate_uses=None) -> None:
+    """Queues the transfer of ``case`` to its handling node.
+
+    ``materials``: the case's material rows just stored, each with the upload it was stored from, as
+    ``(CaseMaterial, file)`` pairs (the rows need their ``material`` set): their content is taken
+    from the upload in memory instead of being read back from disk, and no query is made for them.
+    Without it (a joint part carries the main application's materials), the rows are read, with
+    their catalogue materials joined, and the files read from storage. ``certificate_uses``: the
+    certificates used in place of materials, as recorded with the case (read when not given).
+    """
+    if materials is None:
+        rows = (case.joint_parent or case).materials.select_related("material")
+        material_payloads = [_material_payload(m) for m in rows]
+    else:
+        material_payloads = [_material_payload(row, _read(upload)) for row, upload in materials]
     payload = {
         "number": case.number,
         "item": case.item.implementation_code,
@@ -113,9 +138,9 @@ def send_transfer(case, *, id_number: str, phone: str) -> None:
         "statement": case.origin_statement,
         "joint_partner_node": case.joint_partner_node,
         # a joint part carries the main application's materials
-        "materials": [
-            _material_payload(m) for m in (case.joint_parent or case).materials.select_related("material")
-        ],
+        "materials": material_payloads,
+        # certificates in place of materials (免提交): the presentations, checked again there
+        "certificates": certificate_uses_payload(case.joint_parent or case, uses=certificate_uses),
     }
     _enqueue(recipient=case.handling_node, type=TRANSFER, payload=payload, ordering_key=case.number)
 
@@ -203,7 +228,9 @@ def send_command(case, *, action: str, reason: str, data: dict | None) -> None:
     if action == CaseAction.RESUBMIT:
         last_round = max((m.round for m in case.materials.all()), default=0)
         payload["materials"] = (
-            [_material_payload(m) for m in case.materials.filter(round=last_round)] if last_round else []
+            [_material_payload(m) for m in case.materials.filter(round=last_round).select_related("material")]
+            if last_round
+            else []
         )
         payload["form"] = case.form_data if (data or {}).get("form_changed") else None
     _enqueue(recipient=case.handling_node, type=COMMAND, payload=payload, ordering_key=case.number)
@@ -232,6 +259,7 @@ def on_transfer(payload: dict, *, sender: str, envelope_id: str) -> None:
     from tongban.cases.services import INTAKE_LIMIT_WORKDAYS, _set_due
     from tongban.catalogue.models import ServiceItem
     from tongban.core.errors import InvalidInput
+    from tongban.exchange import files
 
     number = payload["number"]
     if Case.objects.filter(number=number).exists():
@@ -274,7 +302,7 @@ def on_transfer(payload: dict, *, sender: str, envelope_id: str) -> None:
         submitted_at=parse_datetime(payload["submitted_at"]) or timezone.now(),
     )
     _set_due(case, timezone.localdate(), INTAKE_LIMIT_WORKDAYS)
-    saved = []
+    staged = []
     try:
         case.save()
         by_code = {m.code: m for m in item.materials.all()}
@@ -292,9 +320,11 @@ def on_transfer(payload: dict, *, sender: str, envelope_id: str) -> None:
                 sha256=inspected.sha256,
                 round=m.get("round", 0),
             )
-            row.file.save("upload", inspected.file, save=False)
-            saved.append((row.file.storage, row.file.name))
+            # Staged, and moved to its name when the inbox's transaction commits: a crash before
+            # that leaves no file at a final name, and the sweeper removes the staged copy.
+            staged.append(files.stage(row.file, inspected.file))
             row.save()
+        certificate_uses_receive(case, payload.get("certificates") or [])
         via = "窗口代收" if payload["channel"] == Channel.WINDOW else "一地认证"
         label = f"{statement.get('node_name') or node_label(sender)}（{via}）"
         CaseEvent.objects.create(
@@ -314,9 +344,8 @@ def on_transfer(payload: dict, *, sender: str, envelope_id: str) -> None:
             data={"from": sender, "item": item.implementation_code},
         )
     except BaseException:
-        for storage, name in saved:  # the inbox rolls the rows back; the files go too
-            with contextlib.suppress(OSError):
-                storage.delete(name)
+        for path in staged:  # the inbox rolls the rows back; the staged files go too
+            files.discard(path)
         raise
 
 
@@ -364,6 +393,7 @@ def on_status(payload: dict, *, sender: str, envelope_id: str) -> None:
         _joint_progress(case, payload, sender)
     else:
         _notify_applicant(case, payload["action"], payload.get("reason", ""))
+    bundle_case_changed(case)
     audit.record(
         actor=None,
         action="case.status_received",
@@ -459,7 +489,10 @@ def on_command_refused(payload: dict, *, sender: str, envelope_id: str) -> None:
 
 
 def register_handlers() -> None:
-    from tongban.exchange import handlers
+    from tongban.exchange import files, handlers
+
+    # Every file under cases/ belongs to a CaseMaterial row: the sweeper may remove one that does not.
+    files.register(prefix="cases/", model="cases.CaseMaterial", field="file")
 
     handlers.register(TRANSFER)(on_transfer)
     handlers.register(STATUS)(on_status)

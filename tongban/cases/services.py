@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from tongban.accounts.constants import IdType, UserKind
 from tongban.accounts.models import User
 from tongban.accounts.services import valid_phone, verified_id_number
+from tongban.bundles.services import bundle_case_changed
 from tongban.cases import access, error_codes, federation, numbering, uploads
 from tongban.cases.constants import (
     APPLICANT_ACTIONS,
@@ -35,6 +36,12 @@ from tongban.cases.forms_schema import validate_form
 from tongban.cases.models import Case, CaseEvent, CaseMaterial, CorrectionNotice
 from tongban.catalogue.constants import ServiceMode, SubjectType
 from tongban.catalogue.models import ServiceItem
+from tongban.certificates.once_only import (
+    CertificateChoice,
+    certificate_uses_prepare,
+    certificate_uses_record,
+)
+from tongban.certificates.services import certificate_issue_for_case
 from tongban.core import audit, pii, workdays
 from tongban.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 from tongban.notifications.services import notify
@@ -96,8 +103,9 @@ def _materials_of(item: ServiceItem) -> list:
     return cached
 
 
-def _check_required_materials(item: ServiceItem, checked) -> None:
-    given = {m.code for m, _ in checked}
+def _check_required_materials(item: ServiceItem, checked, covered: frozenset[str] = frozenset()) -> None:
+    """Every required material is uploaded, or covered by an electronic certificate (免提交)."""
+    given = {m.code for m, _ in checked} | covered
     missing = [m for m in _materials_of(item) if m.required and m.code not in given]
     if missing:
         names = "、".join(m.name for m in missing)
@@ -124,7 +132,9 @@ def _files_removed_on_failure() -> Iterator[list]:
         raise
 
 
-def _store_materials(case: Case, checked, *, round_no: int, actor: User | None, saved: list) -> None:
+def _store_materials(
+    case: Case, checked, *, round_no: int, actor: User | None, saved: list
+) -> list[CaseMaterial]:
     rows = []
     for material, inspected in checked:
         row = CaseMaterial(
@@ -141,7 +151,22 @@ def _store_materials(case: Case, checked, *, round_no: int, actor: User | None, 
         row.file.save("upload", inspected.file, save=False)
         saved.append((row.file.storage, row.file.name))
         rows.append(row)
-    CaseMaterial.objects.bulk_create(rows)
+    return CaseMaterial.objects.bulk_create(rows)
+
+
+def _remember_relations(case: Case, **relations: list) -> None:
+    """Keeps rows this change has just written as the case's related rows, as a prefetch would, so
+    that ``case_detail_of`` answers without reading them back (three queries of a submission).
+    Only for complete relations; material rows without their primary key are left to the query."""
+    if any(row.pk is None for row in relations.get("materials", ())):
+        relations.pop("materials")
+    cache = case.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in relations.items():
+        # What prefetch_related stores: the relation's queryset with its rows already in it, so
+        # `.all()` gives them and anything narrower (`.filter()`, `.get()`) still asks the database.
+        related = getattr(case, name).all()
+        related._result_cache, related._prefetch_done = list(rows), True
+        cache[name] = related
 
 
 def _event(
@@ -245,8 +270,10 @@ def _create_case(
     event_data: dict | None = None,
     origin_statement: dict | None = None,
     partner_city: str = "",
+    certificate_uses=(),
+    number: str = "",
 ) -> Case:
-    number = numbering.allocate(settings.NODE_CODE, _today())
+    number = number or numbering.allocate(settings.NODE_CODE, _today())
     now = timezone.now()
     case = Case(
         number=number,
@@ -274,14 +301,25 @@ def _create_case(
     _set_due(case, _today(), INTAKE_LIMIT_WORKDAYS)
     with _files_removed_on_failure() as saved, transaction.atomic():
         case.save()
-        _store_materials(case, checked, round_no=0, actor=actor, saved=saved)
-        _event(case, A.SUBMIT, "", actor, data=event_data)
+        materials = _store_materials(case, checked, round_no=0, actor=actor, saved=saved)
+        uses = certificate_uses_record(case, certificate_uses) if certificate_uses else []
+        event = _event(case, A.SUBMIT, "", actor, data=event_data)
         _notify_applicant(case, A.SUBMIT)
         if case.handling_node != settings.NODE_CODE:
-            federation.send_transfer(case, id_number=id_number, phone=phone)
+            # The files and certificate uses just written are at hand: not read back.
+            federation.send_transfer(
+                case,
+                id_number=id_number,
+                phone=phone,
+                materials=[
+                    (row, inspected.file) for row, (_, inspected) in zip(materials, checked, strict=True)
+                ],
+                certificate_uses=uses,
+            )
         elif case.joint_partner_node:
             federation.request_joint_part(case)
         audit.record(actor=actor, action="case.submit", target=case, data={"item": item.implementation_code})
+    _remember_relations(case, events=[event], materials=materials, correction_notices=[])
     return case
 
 
@@ -297,10 +335,16 @@ def case_submit(
     mode: str | None = None,
     client_token: str = "",
     partner_city: str = "",
+    certificates: Iterable[CertificateChoice] = (),
+    number: str = "",
 ) -> Case:
     """An applicant applies online (一表登记). Returns the new case, or the earlier one for a repeat token.
 
-    For 多地联办 (``mode="multi_site"``) ``partner_city`` names the city that handles the other part."""
+    For 多地联办 (``mode="multi_site"``) ``partner_city`` names the city that handles the other part.
+    ``certificates``: the applicant's electronic certificates chosen, with consent, in place of
+    materials (免提交); each is verified now and recorded with the case. ``number``: a case number
+    already taken (``numbering.allocate``), for a caller whose own transaction is still open (a
+    bundle), so the day's counter row is not held locked until that transaction ends."""
     if client_token:
         earlier = Case.objects.filter(client_token=client_token).first()
         if earlier is not None:
@@ -321,7 +365,8 @@ def case_submit(
     partner_city = _check_joint(item, chosen_mode, partner_city)
     form_data = validate_form(item.form_schema, form_data)
     checked = _check_uploads(item, files)
-    _check_required_materials(item, checked)
+    uses = certificate_uses_prepare(applicant=applicant, item=item, choices=certificates)
+    _check_required_materials(item, checked, frozenset(u.material.code for u in uses))
     if applicant.kind == UserKind.ENTERPRISE:
         ent = applicant.enterprise
         name, id_type, id_number = ent.name, IdType.USCC, ent.uscc
@@ -343,6 +388,8 @@ def case_submit(
             client_token=client_token,
             origin_statement=federation.online_statement(applicant),
             partner_city=partner_city,
+            certificate_uses=uses,
+            number=number,
         )
     except IntegrityError:
         # Two tabs raced with the same token: the other one won; hand back its case.
@@ -492,8 +539,20 @@ def _transition(
         if extra is not None:
             extra(case)
         case.save()
+        event_data = data
+        if action == A.APPROVE:
+            # 准予: the handling node issues the certificate the item produces, in the same transaction.
+            cert = certificate_issue_for_case(case, actor=actor)
+            if cert is not None:
+                event_data = {**(data or {}), "certificate": cert.identifier}
         event = _event(
-            case, action, from_status, actor, reason=reason, data=data, label=remote.label if remote else ""
+            case,
+            action,
+            from_status,
+            actor,
+            reason=reason,
+            data=event_data,
+            label=remote.label if remote else "",
         )
         if case.receiving_node != settings.NODE_CODE:
             federation.send_status(case, event)
@@ -507,6 +566,7 @@ def _transition(
         audit.record(
             actor=actor, action=f"case.{action}", target=case, data={"from": from_status, "to": to_status}
         )
+        bundle_case_changed(case)  # a step of a 一件事 hands over right after this commit
     return case
 
 

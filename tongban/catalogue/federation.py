@@ -44,6 +44,7 @@ ITEM_FIELDS = (
     "modes",
     "keywords",
     "form_schema",
+    "issues_certificate",
 )
 ORG_FIELDS = ("uscc", "name", "kind", "region_id", "address", "phone", "office_hours")
 

@@ -24,6 +24,7 @@ from tongban.catalogue import error_codes, search
 from tongban.catalogue.constants import ItemStatus, ItemType, MaterialForm, ServiceMode, SubjectType
 from tongban.catalogue.models import Material, ServiceItem
 from tongban.catalogue.services import form_schema_problems
+from tongban.certificates.reference import certificate_types_load, reference_type_names
 from tongban.core.errors import InvalidInput
 from tongban.regions import divisions
 from tongban.regions.constants import OrganisationKind
@@ -36,18 +37,9 @@ ORGANISATIONS_FILE = REPO_DIR / "tongban" / "regions" / "data" / "organisations.
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-# Electronic certificate types (电子证照类型) a material may be replaced by. They become the
-# certificate types of the certificates app; keep the codes stable.
-CERTIFICATE_TYPES = {
-    "yyzz": "营业执照",
-    "sbk": "社会保障卡",
-    "xwzs": "高等教育学位证书",
-    "qsxk": "取水许可证",
-    "jszz": "机动车驾驶证",
-    "wfzjl": "无犯罪记录证明",
-    "hkb": "居民户口簿",
-    "sfz": "居民身份证",
-}
+# Electronic certificate types (电子证照类型) a material may be replaced by, or an item may issue:
+# the keys of the certificates app's reference types (one source for both).
+CERTIFICATE_TYPES = reference_type_names()
 
 BASIC_CODE = re.compile(r"^\d{12}$")
 MATERIAL_CODE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -71,6 +63,7 @@ ITEM_FIELDS: dict[str, type | tuple[type, ...]] = {
     "keywords": list,
     "form_schema": (str, dict),
     "materials": list,
+    "issues_certificate": str,
 }
 REQUIRED_ITEM_FIELDS = (
     "basic_code",
@@ -450,6 +443,9 @@ def _item_spec(
         )
 
     # Form and materials.
+    issues = data.get("issues_certificate", "")
+    if issues and issues not in CERTIFICATE_TYPES:
+        raise _fail(error_codes.DATA_FORMAT_INVALID, where, f"电子证照类型“{issues}”未定义")
     form_schema = _resolve_form_schema(data.get("form_schema", {}), templates, where, default_title=name)
     raw_materials = list(data.get("materials", [])) + entry.get("extra_materials", [])
     materials = [_resolve_material(m, templates, where) for m in raw_materials]
@@ -491,6 +487,7 @@ def _item_spec(
         "modes": modes,
         "keywords": keywords,
         "form_schema": form_schema,
+        "issues_certificate": issues,
         "search_text": search.search_text_for(name=name, keywords=keywords),
     }
     return _ItemSpec(source=where, fields=fields, authority_uscc=authority.uscc, materials=materials)
@@ -670,6 +667,8 @@ def reference_data_load(
         report.regions = regions_sync_yrd()
         org_ids = _upsert_organisations(orgs, report)
         _upsert_items(specs, org_ids, report)
+        # The certificate types the items issue and the materials accept come with the catalogue.
+        certificate_types_load()
     report.items = len(specs)
     report.materials = sum(len(s.materials) for s in specs)
     report.cities = sorted({s.fields["city_code"] for s in specs})

@@ -42,6 +42,8 @@ class ServiceItem(models.Model):
     modes = models.JSONField(_("跨省通办方式"), default=list, blank=True)
     keywords = models.JSONField(_("关键词"), default=list, blank=True)
     form_schema = models.JSONField(_("申请表（JSON Schema）"), default=dict)
+    # The certificate type (电子证照类型 key) issued when a case of this item is decided 准予.
+    issues_certificate = models.CharField(_("准予后签发的电子证照"), max_length=32, blank=True)
     # Name, keywords, full pinyin and pinyin initials, lower-cased: what catalogue search matches.
     search_text = models.TextField(editable=False, default="")
     # The name's full pinyin and initials, for "starts with" ranking served by prefix indexes.

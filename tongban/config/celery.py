@@ -41,7 +41,15 @@ app.add_defaults(
             "relay-outbox": {"task": "tongban.exchange.relay_outbox", "schedule": 5.0},
             "apply-inbox": {"task": "tongban.exchange.apply_inbox", "schedule": 5.0},
             "refresh-trust-list": {"task": "tongban.exchange.refresh_trust_list", "schedule": 300.0},
+            "exchange-maintenance": {"task": "tongban.exchange.maintain", "schedule": 3600.0},
+            "bundles-run": {"task": "tongban.bundles.run", "schedule": 2.0},
+            "bundles-sweep": {"task": "tongban.bundles.sweep", "schedule": 60.0},
+            # How soon the other nodes refuse a revoked certificate (see settings.CERT_STATUS_SYNC_SECONDS).
+            "sync-certificate-status": {
+                "task": "tongban.certificates.sync_status_list",
+                "schedule": float(os.environ.get("TONGBAN_CERT_STATUS_SYNC_SECONDS") or 15),
+            },
         },
-        imports=("tongban.exchange.tasks",),
+        imports=("tongban.exchange.tasks", "tongban.certificates.tasks", "tongban.bundles.tasks"),
     )
 )

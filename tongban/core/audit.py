@@ -1,12 +1,20 @@
 """Append-only, hash-chained audit log of every change of state.
 
-Each entry stores the SHA-256 of its own canonical content and of its predecessor (``prev_hash``),
-so changing or deleting any row is detectable by :func:`verify`. Appends take the single
-``AuditHead`` row ``FOR UPDATE``: on PostgreSQL concurrent writers queue there and sequence numbers
-stay gap-free; on SQLite the IMMEDIATE transaction mode already serialises writers.
+Appending and chaining are two steps (ADR 0003):
 
-Services call :func:`record` inside their own transaction, so an entry exists if and only if the
-change it describes was committed.
+1. :func:`record` inserts the entry inside the service's own transaction, so an entry exists if and
+   only if the change it describes was committed. It takes no lock: concurrent changes never wait
+   for each other here. The row's ``id`` (the insert order) is all it gets; ``seq``, ``prev_hash``
+   and ``entry_hash`` stay empty.
+2. :func:`seal` gives committed, unsealed entries their place in the chain, in ``id`` order: the next
+   ``seq``, the previous entry's hash and their own SHA-256. Only the sealer locks the single
+   ``AuditHead`` row, once per batch, never per change. After a commit that recorded entries, the
+   process seals them in the background within :data:`SEAL_DELAY_SECONDS`; ``tongban audit verify``
+   and ``tongban audit seal`` seal whatever is still pending first.
+
+Once sealed, changing or deleting any row is detectable by :func:`verify`, which names the first
+broken entry. Entries not sealed yet are reported as pending: until then they are protected only by
+the database's permissions, for about a second.
 """
 
 from __future__ import annotations
@@ -14,12 +22,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +43,12 @@ HEAD_PK = 1
 # Audit data is a few identifiers and counters; anything bigger is a programming error.
 MAX_DATA_BYTES = 8 * 1024
 _VERIFY_CHUNK = 2000
+# Entries sealed per transaction: bounds how long the sealer holds the head row.
+_SEAL_BATCH = 1000
+# How long after a commit the process seals what it recorded. Sealing batches everything committed
+# meanwhile (by any process), so under load one seal costs a few milliseconds per second, not per
+# change; it is also the longest time an entry of a running process stays without its hash.
+SEAL_DELAY_SECONDS = 1.0
 
 
 def _canonical(value: Any) -> str:
@@ -48,8 +63,8 @@ def _canonical(value: Any) -> str:
 
 
 def _normalise_data(data: dict | None) -> dict:
-    """The data exactly as the database will give it back, so the hash computed now still matches
-    after a round trip (dates and UUIDs become strings, key order stops mattering).
+    """The data exactly as the database will give it back, so the hash computed later matches what
+    was recorded (dates and UUIDs become strings, key order stops mattering).
 
     ID and phone numbers are masked as a last line of defence: the log must never hold personal
     data, and it cannot be scrubbed later without breaking the chain.
@@ -139,20 +154,8 @@ def _describe_target(target: models.Model | None) -> tuple[str, str]:
     return target._meta.label_lower, str(target.pk)
 
 
-def _lock_head() -> AuditHead:
-    """The head row, locked. A data migration creates it; the fallback covers a flushed database
-    (test suites, ``flush``). Recreating it next to existing entries would hide a truncated chain,
-    so that case stops the append instead."""
-    head, created = AuditHead.objects.select_for_update().get_or_create(
-        pk=HEAD_PK, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
-    )
-    if created and AuditEntry.objects.exists():
-        raise RuntimeError("audit head row is missing while entries exist: run `audit verify`")
-    return head
-
-
 def record(*, actor, action: str, target: models.Model | None = None, data: dict | None = None) -> AuditEntry:
-    """Appends one entry describing a change of state and returns it.
+    """Appends one entry describing a change of state and returns it (not sealed yet: no ``seq``).
 
     ``actor`` is the user who acted, or None for the system. ``data`` is a small dict of
     identifiers and counters, never personal data. Call it inside the service's transaction: if the
@@ -162,68 +165,144 @@ def record(*, actor, action: str, target: models.Model | None = None, data: dict
         raise ValueError("audit action is required")
     actor_id, actor_label = _describe_actor(actor)
     target_type, target_id = _describe_target(target)
-    payload = _normalise_data(data)
     origin = current_origin()
-    # No savepoint: an audit entry that fails must fail the whole change it describes anyway.
-    with transaction.atomic(savepoint=False):
-        head = _lock_head()
-        fields = {
-            "seq": head.last_seq + 1,
-            # Taken after the lock so times never go backwards along the chain.
-            "created_at": timezone.now(),
-            "actor_id": actor_id,
-            "actor_label": actor_label[:150],
-            "action": action,
-            "target_type": target_type,
-            "target_id": target_id[:64],
-            "data": payload,
-            "channel": origin.channel[:16],
-            "address": origin.address[:64],
-            "prev_hash": head.last_hash,
-        }
-        entry = AuditEntry(**fields, entry_hash=compute_hash(**fields))
-        entry.save()
-        head.last_seq, head.last_hash = entry.seq, entry.entry_hash
-        head.save(update_fields=["last_seq", "last_hash"])
+    entry = AuditEntry(
+        created_at=timezone.now(),
+        actor_id=actor_id,
+        actor_label=actor_label[:150],
+        action=action,
+        target_type=target_type,
+        target_id=target_id[:64],
+        data=_normalise_data(data),
+        channel=origin.channel[:16],
+        address=origin.address[:64],
+    )
+    entry.save()
+    transaction.on_commit(_seal_soon)
     return entry
+
+
+# --- sealing ---------------------------------------------------------------------------------------
+
+
+def _lock_head() -> AuditHead:
+    """The head row, locked. A data migration creates it; the fallback covers a flushed database
+    (test suites, ``flush``). Recreating it next to sealed entries would hide a truncated chain, so
+    that case stops the sealing instead."""
+    head, created = AuditHead.objects.select_for_update().get_or_create(
+        pk=HEAD_PK, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
+    )
+    if created and AuditEntry.objects.filter(seq__isnull=False).exists():
+        raise RuntimeError("audit head row is missing while sealed entries exist: run `audit verify`")
+    return head
+
+
+def _seal_batch() -> int:
+    with transaction.atomic():
+        head = _lock_head()
+        # Read after the lock: a sealer that held it before us has committed, so what it sealed no
+        # longer shows as pending. Entries still in flight are not visible and join a later batch.
+        batch = list(AuditEntry.objects.filter(seq__isnull=True).order_by("id")[:_SEAL_BATCH])
+        seq, prev_hash = head.last_seq, head.last_hash
+        for entry in batch:
+            seq += 1
+            entry.seq, entry.prev_hash = seq, prev_hash
+            entry.entry_hash = prev_hash = _entry_hash(entry)
+        if batch:
+            # Small statements: an UPDATE of n rows by CASE costs n² comparisons in the database.
+            AuditEntry.objects.bulk_update(batch, ["seq", "prev_hash", "entry_hash"], batch_size=100)
+            head.last_seq, head.last_hash = seq, prev_hash
+            head.save(update_fields=["last_seq", "last_hash"])
+    return len(batch)
+
+
+def seal() -> int:
+    """Chains every committed entry that has no place yet; returns how many. Safe to run at any
+    time and from several processes at once (they queue on the head row)."""
+    total = 0
+    while n := _seal_batch():
+        total += n
+        if n < _SEAL_BATCH:
+            break
+    return total
+
+
+_timer_lock = threading.Lock()
+_timer: threading.Timer | None = None
+
+
+def _seal_soon() -> None:
+    """After a commit that recorded entries: seal them (and whatever else is pending) shortly, in a
+    thread of this process, so no request waits for it. At most one timer per process."""
+    global _timer
+    if _in_memory_database():
+        return  # another connection would not see this database: `seal()` is called explicitly
+    with _timer_lock:
+        if _timer is not None:
+            return
+        _timer = threading.Timer(SEAL_DELAY_SECONDS, _seal_in_background)
+        _timer.daemon = True  # a process that exits first leaves its entries to the next sealer
+        _timer.start()
+
+
+def _seal_in_background() -> None:
+    global _timer
+    with _timer_lock:
+        _timer = None
+    try:
+        seal()
+    except Exception:  # pending entries are sealed by the next run; `audit verify` reports them
+        logger.exception("sealing the audit log failed")
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def _in_memory_database() -> bool:
+    return connection.vendor == "sqlite" and connection.is_in_memory_db()
+
+
+# --- verification ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class AuditVerdict:
     ok: bool
-    checked: int  # entries found intact before the first break (all of them when ok)
+    checked: int  # sealed entries found intact before the first break (all of them when ok)
     first_broken_seq: int | None
     reason: str
+    pending: int = 0  # entries recorded but not sealed yet: not checked, not a fault
 
 
 def verify() -> AuditVerdict:
-    """Walks the whole chain in ``seq`` order, a chunk at a time, and reports the first break.
+    """Walks the sealed chain in ``seq`` order, a chunk at a time, and reports the first break.
 
-    The head is read first and only entries up to it are checked, so appends committed while the
-    walk runs are not mistaken for tampering.
+    The head is read first and only entries up to it are checked, so entries sealed while the walk
+    runs are not mistaken for tampering. Call :func:`seal` first to check everything recorded.
     """
     head = AuditHead.objects.filter(pk=HEAD_PK).first()
+    pending = AuditEntry.objects.filter(seq__isnull=True).count()
     if head is None:
-        if AuditEntry.objects.exists():
-            first = AuditEntry.objects.order_by("seq").values_list("seq", flat=True).first()
-            return AuditVerdict(False, 0, first, _("审计链头缺失，但存在审计记录。"))
-        return AuditVerdict(True, 0, None, "")
+        sealed = AuditEntry.objects.filter(seq__isnull=False).order_by("seq")
+        first = sealed.values_list("seq", flat=True).first()
+        if first is not None:
+            return AuditVerdict(False, 0, first, _("审计链头缺失，但存在审计记录。"), pending)
+        return AuditVerdict(True, 0, None, "", pending)
 
     checked = 0
     expected_seq = 1
     prev_hash = GENESIS_HASH
-    entries = AuditEntry.objects.filter(seq__lte=head.last_seq).order_by("seq")
+    entries = AuditEntry.objects.filter(seq__isnull=False, seq__lte=head.last_seq).order_by("seq")
     for entry in entries.iterator(chunk_size=_VERIFY_CHUNK):
         if entry.seq != expected_seq:
             reason = _("序号不连续：第 %(first)d 至 %(last)d 条记录缺失。") % {
                 "first": expected_seq,
                 "last": entry.seq - 1,
             }
-            return AuditVerdict(False, checked, entry.seq, reason)
+            return AuditVerdict(False, checked, entry.seq, reason, pending)
         if entry.prev_hash != prev_hash:
-            return AuditVerdict(False, checked, entry.seq, _("与前一条记录的哈希链接不符。"))
+            return AuditVerdict(False, checked, entry.seq, _("与前一条记录的哈希链接不符。"), pending)
         if _entry_hash(entry) != entry.entry_hash:
-            return AuditVerdict(False, checked, entry.seq, _("记录内容与其哈希不符，已被改动。"))
+            return AuditVerdict(False, checked, entry.seq, _("记录内容与其哈希不符，已被改动。"), pending)
         checked += 1
         expected_seq += 1
         prev_hash = entry.entry_hash
@@ -234,7 +313,7 @@ def verify() -> AuditVerdict:
             "head": head.last_seq,
             "last": last_seq,
         }
-        return AuditVerdict(False, checked, last_seq + 1, reason)
+        return AuditVerdict(False, checked, last_seq + 1, reason, pending)
     if prev_hash != head.last_hash:
-        return AuditVerdict(False, checked, last_seq or None, _("链头哈希与最后一条记录不符。"))
-    return AuditVerdict(True, checked, None, "")
+        return AuditVerdict(False, checked, last_seq or None, _("链头哈希与最后一条记录不符。"), pending)
+    return AuditVerdict(True, checked, None, "", pending)

@@ -61,14 +61,17 @@ class HolidayDay(models.Model):
 
 
 class AuditEntry(models.Model):
-    """One change of state. Immutable: each row carries the hash of the previous one, so editing
-    or deleting a row anywhere breaks the chain and ``audit.verify()`` names where.
+    """One change of state. Immutable: once sealed, each row carries the hash of the previous one,
+    so editing or deleting a row anywhere breaks the chain and ``audit.verify()`` names where.
+
+    ``id`` is the insert order; ``seq`` (the place in the chain), ``prev_hash`` and ``entry_hash``
+    are set once by ``audit.seal()`` moments after the change commits, and are empty until then.
 
     ``actor_id`` is a plain integer, not a foreign key: the record must outlive the account and a
     user deletion must never cascade into the log.
     """
 
-    seq = models.BigIntegerField(_("序号"), unique=True)
+    seq = models.BigIntegerField(_("序号"), unique=True, null=True, blank=True)
     created_at = models.DateTimeField(_("时间"))
     actor_id = models.BigIntegerField(_("操作人ID"), null=True, blank=True, db_index=True)
     actor_label = models.CharField(_("操作人"), max_length=150)
@@ -78,20 +81,26 @@ class AuditEntry(models.Model):
     data = models.JSONField(_("数据"), default=dict, blank=True)
     channel = models.CharField(_("渠道"), max_length=16)
     address = models.CharField(_("地址"), max_length=64, blank=True)
-    prev_hash = models.CharField(_("前一条哈希"), max_length=64)
-    entry_hash = models.CharField(_("本条哈希"), max_length=64)
+    prev_hash = models.CharField(_("前一条哈希"), max_length=64, blank=True)
+    entry_hash = models.CharField(_("本条哈希"), max_length=64, blank=True)
 
     class Meta:
-        ordering = ["seq"]
+        # Insert order: the same on every database, sealed or not (``seq`` is NULL until sealed).
+        ordering = ["id"]
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
-        indexes = [models.Index(fields=["target_type", "target_id"], name="core_audit_target_idx")]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="core_audit_target_idx"),
+            # What the sealer looks for: a handful of rows among millions.
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="core_audit_unsealed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.target_type}:{self.target_id}"
 
     def save(self, *args, **kwargs):
-        # Only the first insert is allowed; ``audit.record`` is the one writer.
+        # Only the first insert is allowed; ``audit.record`` is the one writer (``audit.seal`` sets
+        # the chain fields with a queryset update, once).
         if not self._state.adding:
             raise Conflict(error_codes.AUDIT_ENTRY_IMMUTABLE, gettext("审计记录不可修改。"))
         kwargs["force_insert"] = True
@@ -102,7 +111,7 @@ class AuditEntry(models.Model):
 
 
 class AuditHead(models.Model):
-    """The single row (pk=1) holding the chain's tip. Appends lock it, which serialises them."""
+    """The single row (pk=1) holding the chain's tip. Only the sealer locks it, once per batch."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
     last_seq = models.BigIntegerField(default=0)

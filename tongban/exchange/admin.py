@@ -10,7 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.core.errors import TongbanError
 from tongban.exchange import services
-from tongban.exchange.models import InboxMessage, InboxState, OutboxMessage, OutboxState, RejectedEnvelope
+from tongban.exchange.models import (
+    InboxMessage,
+    InboxState,
+    OutboxMessage,
+    OutboxState,
+    PeerBackoff,
+    RejectedEnvelope,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -133,3 +140,11 @@ class RejectedEnvelopeAdmin(ReadOnlyAdmin):
     search_fields = ("=envelope_id", "=ordering_key", "=remote_addr")
     date_hierarchy = "received_at"
     ordering = ("-received_at",)
+
+
+@admin.register(PeerBackoff)
+class PeerBackoffAdmin(ReadOnlyAdmin):
+    """Nodes the relay cannot reach at the moment, and until when it leaves them alone."""
+
+    list_display = ("recipient", "failures", "blocked_until", "last_error_code", "updated_at")
+    ordering = ("recipient",)

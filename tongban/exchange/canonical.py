@@ -32,6 +32,13 @@ class CanonicalError(ValueError):
 
 def canonical_bytes(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of ``value`` (dicts, lists/tuples, str, int, float, bool, None)."""
+    if _json_is_jcs(value):
+        try:
+            return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
+                "utf-8"
+            )
+        except UnicodeEncodeError:  # a lone surrogate: rfc8785 says so in its words below
+            pass
     try:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as exc:
@@ -40,6 +47,41 @@ def canonical_bytes(value: Any) -> bytes:
         raise CanonicalError("input contains non-UTF-8 codepoints") from exc
     except RecursionError as exc:
         raise CanonicalError("nesting too deep") from exc
+
+
+_ASTRAL = "\U00010000"
+
+
+def _json_is_jcs(value: Any) -> bool:
+    """Whether the standard library's ``json.dumps`` (sorted keys, no spaces, UTF-8) writes exactly
+    the RFC 8785 form of ``value``: several times faster than the pure-Python ``rfc8785``.
+
+    True when there is no float (ECMAScript number formatting differs from Python's), every integer
+    is within ±(2**53 - 1), every key is a string without characters beyond the BMP (JCS sorts by
+    UTF-16 code units, Python by code points: they differ only there), and every value is exactly a
+    dict, list, tuple, str, int, bool or None. Strings are escaped alike (the short escapes ``\\b \\f
+    \\n \\r \\t``, ``\\u00xx`` for other control characters, nothing else); a lone surrogate
+    fails the UTF-8 encoding and falls back to ``rfc8785``, which refuses it.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is int:
+            if not -_SAFE_INT <= item <= _SAFE_INT:
+                return False
+        elif kind is dict:
+            for key in item:
+                if type(key) is not str or (not key.isascii() and max(key) >= _ASTRAL):
+                    return False
+            stack.extend(item.values())
+        elif kind is list or kind is tuple:
+            stack.extend(item)
+        else:
+            return False
+    return True
 
 
 _SAFE_INT = 2**53 - 1

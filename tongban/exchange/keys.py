@@ -1,6 +1,7 @@
 """This node's own signing keys, in ``TONGBAN_KEY_DIR``.
 
-Per key: ``<kid>.pem`` (the Ed25519 private key, PKCS#8 encrypted with ``TONGBAN_NODE_KEY_PASSPHRASE``,
+Per key: ``<kid>.pem`` (the private key, Ed25519 or SM2 as ``TONGBAN_SIGNATURE_SUITE`` chose when it
+was made, PKCS#8 encrypted with ``TONGBAN_NODE_KEY_PASSPHRASE``,
 mode 0600) and ``<kid>.json`` (its public half and creation time). ``current`` holds the kid of the
 newest key. The directory is created with mode 0700; changes are serialised by a lock file, and every
 file is written whole (create-exclusive or rename), so two processes never see half a key.
@@ -20,6 +21,7 @@ import json
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +36,17 @@ from tongban.core.errors import TongbanError
 from tongban.exchange import error_codes as codes
 from tongban.exchange.canonical import format_time, parse_time, truncate_ms
 from tongban.exchange.envelope import KID_TEXT, TrustListError
-from tongban.exchange.signing import ED25519, Ed25519Signer, Signer, b64u, b64u_decode
+from tongban.exchange.signing import (
+    ED25519,
+    SM2_SM3,
+    Ed25519Signer,
+    Signer,
+    SM2Signer,
+    b64u,
+    b64u_decode,
+    sm2_generate,
+    suite_for,
+)
 
 if TYPE_CHECKING:
     from tongban.exchange.trust import TrustList
@@ -119,13 +131,16 @@ def _meta(key_dir: Path, kid: str) -> NodeKey:
     except (ValueError, KeyError, TypeError) as exc:
         raise NodeKeyError(codes.NODE_KEY_UNREADABLE, f"密钥 {kid} 的公钥文件已损坏：{exc}") from exc
     # A key file without its public half (copied by hand): derive it.
-    private = _load_private(key_dir, kid)
-    public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    signer = _signer_of(_load_private(key_dir, kid), kid)
     created = datetime.fromtimestamp((key_dir / f"{kid}.pem").stat().st_mtime, tz=UTC)
-    return NodeKey(kid, ED25519, b64u(public), created)
+    return NodeKey(kid, signer.alg, b64u(signer.public_key), created)
 
 
-def _load_private(key_dir: Path, kid: str) -> Ed25519PrivateKey:
+def _signer_of(private, kid: str) -> Ed25519Signer | SM2Signer:
+    return Ed25519Signer(private, kid) if isinstance(private, Ed25519PrivateKey) else SM2Signer(private, kid)
+
+
+def _load_private(key_dir: Path, kid: str):
     path = key_dir / f"{kid}.pem"
     try:
         pem = path.read_bytes()
@@ -133,42 +148,86 @@ def _load_private(key_dir: Path, kid: str) -> Ed25519PrivateKey:
         raise NodeKeyError(codes.NODE_KEY_MISSING, f"找不到密钥文件 {path}。", details={"kid": kid}) from None
     except OSError as exc:
         raise NodeKeyError(codes.NODE_KEY_UNREADABLE, f"无法读取密钥文件 {path}：{exc}") from exc
+    if b"SM2" in _pem_label_hint(pem):
+        return _load_sm2(path, pem, kid)
     try:
         key = serialization.load_pem_private_key(pem, password=_passphrase())
     except (ValueError, TypeError) as exc:
+        # An encrypted PKCS#8 file does not say its algorithm: an SM2 key fails here, and loads there.
+        with contextlib.suppress(NodeKeyError):
+            return _load_sm2(path, pem, kid)
         raise NodeKeyError(
             codes.NODE_KEY_UNREADABLE,
             f"无法解密密钥文件 {path}：口令（TONGBAN_NODE_KEY_PASSPHRASE）不对，或文件已损坏。",
             details={"kid": kid},
         ) from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise NodeKeyError(codes.NODE_KEY_UNREADABLE, f"密钥文件 {path} 不是 Ed25519 私钥。")
+        raise NodeKeyError(codes.NODE_KEY_UNREADABLE, f"密钥文件 {path} 不是 Ed25519 或 SM2 私钥。")
     return key
+
+
+def _pem_label_hint(pem: bytes) -> bytes:
+    """The ``# alg:`` line written above an SM2 key's PEM (PEM ignores text outside its armour)."""
+    first = pem.split(b"\n", 1)[0]
+    return first if first.startswith(b"# alg:") else b""
+
+
+def _load_sm2(path: Path, pem: bytes, kid: str):
+    from tongsuopy.crypto import serialization as sm_serialization
+
+    try:
+        return sm_serialization.load_pem_private_key(pem, password=_passphrase())
+    except Exception as exc:
+        raise NodeKeyError(
+            codes.NODE_KEY_UNREADABLE,
+            f"无法解密密钥文件 {path}：口令（TONGBAN_NODE_KEY_PASSPHRASE）不对，或文件已损坏。",
+            details={"kid": kid},
+        ) from exc
 
 
 def _default_kid() -> str:
     return f"{settings.NODE_CODE}-{datetime.now(UTC):%Y%m%d}-{secrets.token_hex(2)}"
 
 
-def _generate(key_dir: Path, kid: str) -> NodeKey:
+def _new_private_key(alg: str):
+    """A new private key of ``alg`` and its PKCS#8 PEM, encrypted with the node passphrase."""
+    if alg == ED25519:
+        private = Ed25519PrivateKey.generate()
+        return private, private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(_passphrase()),
+        )
+    from tongsuopy.crypto import serialization as sm_serialization
+
+    private = sm2_generate()
+    pem = private.private_bytes(
+        sm_serialization.Encoding.PEM,
+        sm_serialization.PrivateFormat.PKCS8,
+        sm_serialization.BestAvailableEncryption(_passphrase()),
+    )
+    return private, b"# alg: SM2-SM3\n" + pem
+
+
+def _generate(key_dir: Path, kid: str, alg: str | None = None) -> NodeKey:
     if not KID_TEXT.fullmatch(kid):
         raise NodeKeyError(
             codes.NODE_KEY_INVALID_KID, f"密钥标识“{kid}”只能含 A-Z a-z 0-9 . _ : -，不超过 128 个字符。"
         )
     if (key_dir / f"{kid}.pem").exists():
         raise NodeKeyError(codes.NODE_KEY_EXISTS, f"密钥 {kid} 已存在，请换一个密钥标识。")
-    private = Ed25519PrivateKey.generate()
-    pem = private.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(_passphrase()),
-    )
-    public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    key = NodeKey(kid, ED25519, b64u(public), truncate_ms(datetime.now(UTC)))
+    alg = alg or settings.SIGNATURE_SUITE
+    if alg not in (ED25519, SM2_SM3) or suite_for(alg) is None:
+        raise NodeKeyError(
+            codes.NODE_KEY_UNREADABLE,
+            f"不支持的签名算法“{alg}”：可选 {ED25519} 或 {SM2_SM3}（TONGBAN_SIGNATURE_SUITE）。",
+        )
+    private, pem = _new_private_key(alg)
+    key = NodeKey(kid, alg, b64u(_signer_of(private, kid).public_key), truncate_ms(datetime.now(UTC)))
     _write_new(key_dir / f"{kid}.pem", pem, 0o600)
     meta = {
         "kid": kid,
-        "alg": ED25519,
+        "alg": alg,
         "public_key": key.public_key_b64u,
         "created_at": format_time(key.created_at),
     }
@@ -177,7 +236,7 @@ def _generate(key_dir: Path, kid: str) -> NodeKey:
     return key
 
 
-def node_key_init(*, kid: str | None = None) -> NodeKey:
+def node_key_init(*, kid: str | None = None, alg: str | None = None) -> NodeKey:
     """This node's key, generated on first call. Later calls return the current key (a different
     ``kid`` than the current key's is refused: use :func:`node_key_rotate`)."""
     key_dir = _key_dir()
@@ -192,15 +251,19 @@ def node_key_init(*, kid: str | None = None) -> NodeKey:
                 )
             _load_private(key_dir, current)  # the passphrase opens it
             return _meta(key_dir, current)
-        return _generate(key_dir, kid or _default_kid())
+        key = _generate(key_dir, kid or _default_kid(), alg)
+    _signing_kids.clear()
+    return key
 
 
-def node_key_rotate(*, kid: str | None = None) -> NodeKey:
+def node_key_rotate(*, kid: str | None = None, alg: str | None = None) -> NodeKey:
     """A new key, made ``current``. Old keys stay (envelopes signed with them still verify while the
     trust list holds them valid); signing switches once the trust list lists the new key."""
     key_dir = _key_dir()
     with _locked(key_dir):
-        return _generate(key_dir, kid or _default_kid())
+        key = _generate(key_dir, kid or _default_kid(), alg)
+    _signing_kids.clear()  # which key signs is decided afresh
+    return key
 
 
 def node_public_keys() -> list[NodeKey]:
@@ -213,7 +276,7 @@ def node_public_keys() -> list[NodeKey]:
 
 
 # (key dir, kid, passphrase digest) → signer
-_signers: dict[tuple, Ed25519Signer] = {}
+_signers: dict[tuple, Signer] = {}
 _signers_lock = threading.Lock()
 
 
@@ -243,6 +306,25 @@ def _signing_kid(current: str, trust: TrustList | None) -> str:
     return listed[-1].kid if listed else current
 
 
+# (key dir, current kid) → (when decided, kid): which key signs is decided again after a few seconds,
+# not for every signature (it reads the trust list and every key's public half).
+_signing_kids: dict[tuple[str, str], tuple[float, str]] = {}
+SIGNING_KID_SECONDS = 5.0
+
+
+def _signing_kid_cached(key_dir: Path, current: str, trust: TrustList | None) -> str:
+    if trust is not None:
+        return _signing_kid(current, trust)
+    key = (str(key_dir), current)
+    hit = _signing_kids.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < SIGNING_KID_SECONDS:
+        return hit[1]
+    kid = _signing_kid(current, None)
+    _signing_kids[key] = (now, kid)
+    return kid
+
+
 def node_signer(*, trust: TrustList | None = None) -> Signer:
     """The signer this node signs envelopes with (see the module's description); cached per process.
 
@@ -255,17 +337,18 @@ def node_signer(*, trust: TrustList | None = None) -> Signer:
             codes.NODE_KEY_MISSING,
             f"本节点还没有签名密钥（{key_dir}）：请先运行 tongban federation node-init。",
         )
-    kid = _signing_kid(current, trust)
+    kid = _signing_kid_cached(key_dir, current, trust)
     cache_key = (str(key_dir), kid, settings.NODE_KEY_PASSPHRASE)
     signer = _signers.get(cache_key)
     if signer is None:
         with _signers_lock:
             signer = _signers.get(cache_key)
             if signer is None:
-                signer = Ed25519Signer(_load_private(key_dir, kid), kid)
+                signer = _signer_of(_load_private(key_dir, kid), kid)
                 _signers[cache_key] = signer
     return signer
 
 
 def invalidate_cache() -> None:
     _signers.clear()
+    _signing_kids.clear()

@@ -2,7 +2,8 @@
 received), their sequence counters, and the envelopes it refused.
 
 Together they are the node's message log (``selectors.message_log``): every envelope that left or
-reached this node, or was refused at the door, stays a row. Nothing is deleted by the exchange.
+reached this node, or was refused at the door, is a row. What is kept and for how long is the
+retention policy of ``retention.py`` (docs/exchange.md, "Retention").
 
 - ``OutboxMessage`` is written by ``outbox.enqueue`` inside the business transaction, so it exists
   if and only if the change committed; ``relay.deliver_due`` signs and sends it.
@@ -12,6 +13,7 @@ reached this node, or was refused at the door, stays a row. Nothing is deleted b
 - ``InboxCursor`` is the last applied ``seq`` per (sender, ordering key): ``inbox.apply_pending``
   applies ``seq`` n only after n-1.
 - ``RejectedEnvelope`` is one refusal at the receiving endpoint, with its stable code.
+- ``PeerBackoff`` is a recipient the relay could not reach, and until when it leaves it alone.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ class OutboxMessage(models.Model):
     parked_at = models.DateTimeField(_("搁置时间"), null=True, blank=True)
     # Set while a relay holds the message (see relay.deliver_due): only that relay records the outcome.
     claim = models.CharField(max_length=ID_MAX, blank=True, default="", editable=False)
+    # When the payload was dropped by the retention policy (the row stays as the message log).
+    pruned_at = models.DateTimeField(_("内容清理时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -80,6 +84,10 @@ class OutboxMessage(models.Model):
             models.Index(fields=["state", "recipient"], name="outbox_state_idx"),
             models.Index(fields=["ordering_key", "created_at"], name="outbox_key_idx"),
             models.Index(fields=["created_at"], name="outbox_created_idx"),
+            # The retention policy's query: delivered, oldest first.
+            models.Index(
+                fields=["delivered_at"], condition=Q(state="delivered"), name="outbox_delivered_idx"
+            ),
         ]
         constraints = [
             # One message per place in a sequence; also the index of "is an earlier seq undelivered".
@@ -132,6 +140,8 @@ class InboxMessage(models.Model):
     applied_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     error_code = models.CharField(_("错误码"), max_length=64, blank=True, default="")
     error = models.TextField(_("错误"), blank=True, default="")
+    # When the envelope was dropped by the retention policy (the row stays as the message log).
+    pruned_at = models.DateTimeField(_("内容清理时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -147,6 +157,8 @@ class InboxMessage(models.Model):
             models.Index(fields=["ordering_key", "received_at"], name="inbox_key_idx"),
             models.Index(fields=["received_at"], name="inbox_received_idx"),
             models.Index(fields=["state", "sender"], name="inbox_state_idx"),
+            # The retention policy's query: applied, oldest first.
+            models.Index(fields=["applied_at"], condition=Q(state="applied"), name="inbox_applied_idx"),
         ]
 
     def __str__(self) -> str:
@@ -198,3 +210,23 @@ class RejectedEnvelope(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ← {self.claimed_sender or '?'}"
+
+
+class PeerBackoff(models.Model):
+    """A recipient whose last delivery request failed as a whole (no connection, timed out, an HTTP
+    error): the relays leave it alone until ``blocked_until``, so requests that would hang again do
+    not take a relay thread each time. Deleted when the recipient answers again."""
+
+    recipient = models.CharField(_("收件节点"), max_length=CODE_MAX, primary_key=True)
+    failures = models.PositiveIntegerField(_("连续失败次数"), default=0)
+    blocked_until = models.DateTimeField(_("暂停发送至"))
+    last_error_code = models.CharField(_("最近错误码"), max_length=64, blank=True, default="")
+    last_error = models.TextField(_("最近错误"), blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("暂停发送的节点")
+        verbose_name_plural = _("暂停发送的节点")
+
+    def __str__(self) -> str:
+        return f"{self.recipient} until {self.blocked_until}"

@@ -11,8 +11,7 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection, transaction
 
 from tongban.exchange.envelope import NODE_CODE_TEXT, ORDERING_KEY_MAX, TYPE_MAX, TYPE_TEXT
 from tongban.exchange.models import OutboxMessage, OutboxSequence
@@ -57,18 +56,18 @@ def _check(*, recipient: str, type: str, payload: dict, ordering_key: str) -> No
 
 
 def _next_seq(*, recipient: str, ordering_key: str) -> int:
-    """Next ``seq`` of (recipient, ordering key). The counter row stays locked until the caller's
-    transaction ends, so concurrent changes of the same case get consecutive numbers in commit order;
-    a rolled-back change gives its number back."""
-    counter = OutboxSequence.objects.filter(recipient=recipient, ordering_key=ordering_key)
-    if not counter.update(last_seq=F("last_seq") + 1):
-        try:
-            with transaction.atomic():
-                OutboxSequence.objects.create(recipient=recipient, ordering_key=ordering_key, last_seq=1)
-            return 1
-        except IntegrityError:  # another transaction created it first: take the next number after it
-            counter.update(last_seq=F("last_seq") + 1)
-    return counter.values_list("last_seq", flat=True).get()
+    """Next ``seq`` of (recipient, ordering key), in one statement (an upsert). The counter row stays
+    locked until the caller's transaction ends, so concurrent changes of the same case get consecutive
+    numbers in commit order; a rolled-back change gives its number back."""
+    table = connection.ops.quote_name(OutboxSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (recipient, ordering_key, last_seq) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (recipient, ordering_key) DO UPDATE SET last_seq = {table}.last_seq + 1 "
+            "RETURNING last_seq",
+            [recipient, ordering_key],
+        )
+        return cursor.fetchone()[0]
 
 
 def poke_relay() -> None:

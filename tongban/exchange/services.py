@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from tongban.core import audit
 from tongban.core.errors import Conflict, Forbidden, NotFound
-from tongban.exchange.models import InboxMessage, InboxState, OutboxMessage, OutboxState
+from tongban.exchange.models import InboxMessage, InboxState, OutboxMessage, OutboxState, PeerBackoff
 
 OUTBOX_MESSAGE_NOT_FOUND = "OUTBOX_MESSAGE_NOT_FOUND"
 OUTBOX_MESSAGE_NOT_PARKED = "OUTBOX_MESSAGE_NOT_PARKED"
@@ -38,6 +38,8 @@ def _resend(message: OutboxMessage, *, actor, now) -> None:
     message.parked_at = None
     message.claim = ""
     message.save(update_fields=["state", "attempts", "next_attempt_at", "parked_at", "claim"])
+    # "Send it now" also ends the relays' backoff from its recipient.
+    PeerBackoff.objects.filter(recipient=message.recipient).delete()
     audit.record(
         actor=actor,
         action="exchange.outbox_resend",

@@ -1,12 +1,15 @@
 """Signatures between nodes: who signs (:class:`Signer`) and a registry of verification suites by ``alg``.
 
-Ed25519 (RFC 8032) is the only suite today. Another algorithm (the SM2-with-SM3 suite of GB/T 32918 /
-GM/T 0009, name ``"SM2-SM3"``) is added by registering a :class:`SignatureSuite` for it: envelopes and
-trust lists carry ``alg`` and everything else looks the suite up here, so nothing else changes::
+Two suites, and every node verifies both; which one a node signs with is its own choice
+(``TONGBAN_SIGNATURE_SUITE``):
 
-    register_suite(SignatureSuite(alg="SM2-SM3", public_key_size=65, verify=_sm2_verify))
+- ``Ed25519`` (RFC 8032), the default: fast, and what ``cryptography`` ships.
+- ``SM2-SM3``: SM2 with SM3 (GB/T 32918, GM/T 0009), the 国密 suite Chinese government signatures use,
+  through ``tongsuopy`` (Tongsuo, the OpenSSL fork that implements it). Public keys are the 65-byte
+  uncompressed point; signatures are ``r || s``, 32 bytes each (as JOSE does for ECDSA), not DER.
 
-A key or signature of an algorithm no suite is registered for never verifies.
+Envelopes, trust lists and certificates carry ``alg`` and look the suite up here. A key or signature
+of an algorithm no suite is registered for never verifies.
 
 Binary values travel as unpadded base64url (RFC 4648 §5); :func:`b64u_decode` is strict, so each value
 has exactly one text form.
@@ -140,3 +143,76 @@ def _ed25519_verify(public_key: bytes, signature: bytes, data: bytes) -> bool:
 
 
 register_suite(SignatureSuite(alg=ED25519, verify=_ed25519_verify, public_key_size=32))
+
+
+# --- SM2 with SM3 ----------------------------------------------------------------------------------
+
+SM2_SM3 = "SM2-SM3"
+_SM2_SCALAR = 32
+
+
+def _sm2():
+    # Imported when first used: tongsuopy loads its own crypto library, which Ed25519-only nodes skip.
+    from tongsuopy.crypto import hashes, serialization
+    from tongsuopy.crypto.asymciphers import ec, utils
+
+    return hashes, serialization, ec, utils
+
+
+class SM2Signer:
+    """Signs with an SM2 private key (a ``tongsuopy`` key object) and SM3."""
+
+    def __init__(self, private_key, kid: str):
+        self._key = private_key
+        self.kid = kid
+        self.alg = SM2_SM3
+
+    def sign(self, data: bytes) -> bytes:
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+        hashes, _, ec, _ = _sm2()
+        r, s = decode_dss_signature(self._key.sign(data, ec.ECDSA(hashes.SM3())))
+        return r.to_bytes(_SM2_SCALAR, "big") + s.to_bytes(_SM2_SCALAR, "big")
+
+    @property
+    def public_key(self) -> bytes:
+        """The 65-byte uncompressed point."""
+        _, serialization, _, _ = _sm2()
+        return self._key.public_key().public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+
+    def __repr__(self) -> str:  # never the key itself
+        return f"SM2Signer(kid={self.kid!r})"
+
+
+def sm2_generate():
+    """A new SM2 private key (``tongsuopy``)."""
+    _, _, ec, _ = _sm2()
+    return ec.generate_private_key(ec.SM2())
+
+
+@lru_cache(maxsize=4096)
+def _sm2_public_key(public_key: bytes):
+    _, _, ec, _ = _sm2()
+    return ec.EllipticCurvePublicKey.from_encoded_point(ec.SM2(), public_key)
+
+
+def _sm2_verify(public_key: bytes, signature: bytes, data: bytes) -> bool:
+    if len(public_key) != 65 or len(signature) != 2 * _SM2_SCALAR:
+        return False
+    hashes, _, ec, utils = _sm2()
+    r = int.from_bytes(signature[:_SM2_SCALAR], "big")
+    s = int.from_bytes(signature[_SM2_SCALAR:], "big")
+    if not r or not s:
+        return False
+    try:
+        _sm2_public_key(bytes(public_key)).verify(
+            utils.encode_dss_signature(r, s), data, ec.ECDSA(hashes.SM3())
+        )
+    except Exception:
+        return False
+    return True
+
+
+register_suite(SignatureSuite(alg=SM2_SM3, verify=_sm2_verify, public_key_size=65))

@@ -68,3 +68,17 @@ def refresh_trust_list() -> dict:
         "version": result.version,
         "error_code": result.error_code,
     }
+
+
+@app.task(name="tongban.exchange.maintain", soft_time_limit=1800)
+def maintain() -> dict:
+    """The retention policy and the sweep of files left by crashes (``maintenance.py``). Safe to
+    run concurrently or twice: both only remove what is past its time."""
+    from tongban.exchange.maintenance import run_maintenance
+
+    with acting_from(Origin(channel="task", address="maintain")):
+        report = run_maintenance()
+    return {
+        "pruned": vars(report.pruned),
+        "swept": {**vars(report.swept), "errors": report.swept.errors[:20]},
+    }

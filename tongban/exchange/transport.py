@@ -6,6 +6,10 @@ the relay another transport.
 
 A request that did not complete (refused, reset, timed out, a bad address) raises
 :class:`TransportError`; any HTTP answer, whatever its status, is returned for the relay to judge.
+
+Every request is bounded: connecting by ``TONGBAN_EXCHANGE_CONNECT_TIMEOUT_SECONDS``, each read or
+write by ``TONGBAN_EXCHANGE_TIMEOUT_SECONDS``, and the whole request (a peer trickling its answer
+byte by byte included) by the same ``TONGBAN_EXCHANGE_TIMEOUT_SECONDS``.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
 from django.conf import settings
+
+from tongban.exchange.conf import setting
 
 ENVELOPES_PATH = "/federation/v1/envelopes"
 # An answer is one short result per envelope; anything much bigger is not an answer we can use.
@@ -59,9 +66,11 @@ class HttpTransport:
     def _get_client(self) -> httpx.Client:
         with self._lock:
             if self._client is None or self._pid != os.getpid():
-                timeout = self._timeout if self._timeout is not None else settings.EXCHANGE_TIMEOUT_SECONDS
+                timeout = self._total_timeout()
                 self._client = httpx.Client(
-                    timeout=httpx.Timeout(timeout),
+                    timeout=httpx.Timeout(
+                        timeout, connect=min(timeout, setting("EXCHANGE_CONNECT_TIMEOUT_SECONDS"))
+                    ),
                     limits=httpx.Limits(max_keepalive_connections=20, keepalive_expiry=60),
                     follow_redirects=False,
                     headers={"User-Agent": f"tongban-relay/{settings.NODE_CODE}"},
@@ -69,8 +78,12 @@ class HttpTransport:
                 self._pid = os.getpid()
             return self._client
 
+    def _total_timeout(self) -> float:
+        return float(self._timeout if self._timeout is not None else settings.EXCHANGE_TIMEOUT_SECONDS)
+
     def post_envelopes(self, *, endpoint: str, body: bytes) -> Response:
         url = envelopes_url(endpoint)
+        deadline = time.monotonic() + self._total_timeout()
         try:
             client = self._get_client()
             with client.stream(
@@ -81,6 +94,8 @@ class HttpTransport:
                     size += len(chunk)
                     if size > MAX_RESPONSE_BYTES:
                         raise TransportError(f"{url}: answer larger than {MAX_RESPONSE_BYTES} bytes")
+                    if time.monotonic() > deadline:
+                        raise TransportError(f"{url}: no complete answer within {self._total_timeout():g} s")
                     chunks.append(chunk)
                 return Response(status=response.status_code, body=b"".join(chunks))
         except httpx.HTTPError as exc:

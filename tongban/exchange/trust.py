@@ -340,6 +340,10 @@ _cache: tuple[tuple, TrustList] | None = None
 def invalidate_cache() -> None:
     global _cache
     _cache = None
+    # The key this node signs with depends on the list (a rotated key signs once it is listed).
+    from tongban.exchange.keys import _signing_kids
+
+    _signing_kids.clear()
 
 
 def _now(now: datetime | None) -> datetime:

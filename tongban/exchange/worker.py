@@ -28,6 +28,7 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -171,6 +172,25 @@ class CycleReport:
         return bool(self.delivered or self.applied or self.parked or self.retrying)
 
 
+@dataclass(frozen=True)
+class PeriodicJob:
+    """Other apps' background steps the worker runs between deliveries: ``fn()`` every ``every()``
+    seconds (read each time, so a setting can say how often). A job that fails is logged and tried
+    again at its next turn; it never stops the worker."""
+
+    name: str
+    every: Callable[[], float]
+    fn: Callable[[], object]
+
+
+_PERIODIC: dict[str, PeriodicJob] = {}
+
+
+def register_periodic(name: str, every: Callable[[], float], fn: Callable[[], object]) -> None:
+    """Registers (or replaces) a periodic job; apps call it from ``AppConfig.ready()``."""
+    _PERIODIC[name] = PeriodicJob(name, every, fn)
+
+
 class Worker:
     def __init__(
         self, *, interval_ms: int | None = None, trust_refresh_seconds: float = TRUST_REFRESH_SECONDS
@@ -180,8 +200,12 @@ class Worker:
         self.interval = (interval_ms if interval_ms is not None else settings.WORKER_INTERVAL_MS) / 1000
         self.trust_refresh_seconds = trust_refresh_seconds
         self._next_trust_refresh = 0.0
+        # The first maintenance runs a little after start, not in the middle of a restart's backlog.
+        self._next_maintenance = time.monotonic() + 60.0
         self._stopping = threading.Event()
         self._waker: Waker | None = None
+        self._relay = None  # a relay.Relay while run_forever runs
+        self._next_periodic: dict[str, float] = {}
 
     # Stopping ----------------------------------------------------------------------------------
 
@@ -222,12 +246,18 @@ class Worker:
         return True
 
     def run_once(self) -> CycleReport:
-        """One cycle: trust list when due, then deliver and apply until nothing more is due."""
+        """One cycle: trust list when due, then deliver and apply until nothing more is due.
+
+        Inside :meth:`run_forever` the requests to other nodes run in the background (a
+        :class:`~tongban.exchange.relay.Relay` kept between cycles): a cycle starts them and records
+        those that have finished, never waiting for one. Called on its own (``tongban worker
+        --once``), a cycle waits for its requests.
+        """
         from django.db import close_old_connections
 
         from tongban.core.context import Origin, acting_from
         from tongban.exchange.inbox import apply_pending
-        from tongban.exchange.relay import deliver_due
+        from tongban.exchange.relay import SLOW_SECONDS, deliver_due
 
         close_old_connections()
         report = CycleReport()
@@ -235,15 +265,17 @@ class Worker:
             report.trust_refreshed = self.refresh_trust_list_if_due()
             while report.rounds < MAX_ROUNDS_PER_CYCLE and not self.stopping:
                 report.rounds += 1
-                relay = deliver_due()
+                relay = self._relay.step(settle=SLOW_SECONDS) if self._relay is not None else deliver_due()
                 applied = apply_pending()
                 report.delivered += relay.delivered
                 report.parked += relay.parked
                 report.retrying += relay.retrying
                 report.applied += applied
                 report.relay_error = relay.error_code
-                if not relay.delivered and not applied:
+                if not relay.delivered and not relay.claimed and not applied:
                     break
+            self.maintain_if_due()
+            self.run_periodic_jobs()
         if report.did_work:
             logger.info(
                 "worker: delivered %d, applied %d, retrying %d, parked %d",
@@ -254,11 +286,67 @@ class Worker:
             )
         return report
 
+    def _finish_staged_files(self) -> None:
+        """At start: files whose rows committed just before this node's last crash, moved into place
+        now rather than at the first maintenance (docs/exchange.md, "Files carried by messages")."""
+        from tongban.exchange.files import finish_staged
+
+        try:
+            report = finish_staged()
+        except Exception:
+            logger.exception("worker: could not look at staged files; the maintenance will")
+            return
+        if report.promoted:
+            logger.warning("worker: %d file(s) committed before a crash moved into place", report.promoted)
+
+    def run_periodic_jobs(self) -> list[str]:
+        """Runs the registered jobs that are due; returns their names."""
+        ran = []
+        now = time.monotonic()
+        for job in list(_PERIODIC.values()):
+            if now < self._next_periodic.get(job.name, 0.0) or self.stopping:
+                continue
+            self._next_periodic[job.name] = now + max(0.1, float(job.every()))
+            try:
+                job.fn()
+            except Exception:
+                logger.exception("worker: periodic job %s failed; trying again at its next turn", job.name)
+            ran.append(job.name)
+        return ran
+
+    def maintain_if_due(self) -> bool:
+        """Every ``TONGBAN_EXCHANGE_MAINTENANCE_SECONDS``: the retention policy and the sweep of
+        orphan files (``tongban.exchange.maintenance``). Never raises: it is tried again next time."""
+        from tongban.exchange.conf import setting
+
+        interval = setting("EXCHANGE_MAINTENANCE_SECONDS")
+        if interval <= 0 or time.monotonic() < self._next_maintenance:
+            return False
+        self._next_maintenance = time.monotonic() + interval
+        from tongban.exchange.maintenance import run_maintenance
+
+        try:
+            result = run_maintenance()
+        except Exception:
+            logger.exception("worker: maintenance failed; trying again in %d s", interval)
+            return False
+        if result.did_work:
+            logger.info("worker: maintenance: %s", result.summary())
+        return True
+
     def run_forever(self, *, install_signal_handlers: bool = True) -> None:
         if install_signal_handlers and threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
+        from django.conf import settings
+
+        from tongban.exchange.relay import Relay
+
         self._waker = Waker()
+        waker = self._waker
+        # A finished request ends the wait, so its outcome is recorded and the next batch starts.
+        self._relay = Relay(on_done=waker.wake)
+        self._finish_staged_files()
         last_relay_error = ""
         try:
             while not self.stopping:
@@ -279,6 +367,13 @@ class Worker:
         finally:
             from django.db import connections
 
+            # Requests in flight: their outcomes are recorded if they end within one timeout; if not,
+            # their messages fall due again when their claim's lease ends.
+            try:
+                self._relay.close(wait=settings.EXCHANGE_TIMEOUT_SECONDS + 1)
+            except Exception:
+                logger.exception("worker: could not record the last requests")
+            self._relay = None
             self._waker.close()
             self._waker = None
             connections.close_all()  # this thread's connections: a stopped worker holds none open

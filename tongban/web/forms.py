@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tongban.cases import error_codes as case_codes
 from tongban.catalogue.constants import ServiceMode
+from tongban.certificates import error_codes as cert_codes
+from tongban.certificates.once_only import CertificateChoice
 from tongban.core.errors import TongbanError
 
 # Strings longer than this (by the schema's maxLength) get a multi-line text box.
@@ -153,6 +155,14 @@ def material_field_name(code: str) -> str:
     return f"m_{code}"
 
 
+def certificate_field_name(code: str) -> str:
+    return f"c_{code}"
+
+
+def consent_field_name(code: str) -> str:
+    return f"c_{code}_consent"
+
+
 def schema_properties(schema: dict) -> list[tuple[str, dict]]:
     """The schema's properties in display order (``x-order`` when given; PostgreSQL reorders keys)."""
     props = schema.get("properties") or {}
@@ -227,11 +237,15 @@ class ApplicationForm(ServiceErrorMixin, forms.Form):
 
     client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
-    def __init__(self, *args, item, materials, intake: bool = False, partner_cities=(), **kwargs):
+    def __init__(
+        self, *args, item, materials, intake: bool = False, partner_cities=(), certificates=None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.item = item
         self.materials = list(materials)
         self.intake = intake
+        # material code → the applicant's certificates that can stand in for it (免提交)
+        self.certificates = certificates or {}
         if not self.is_bound:
             self.initial.setdefault("client_token", uuid.uuid4().hex)
         if intake:
@@ -281,6 +295,19 @@ class ApplicationForm(ServiceErrorMixin, forms.Form):
                 help_text=material.note,
                 widget=forms.FileInput(attrs=attrs),
             )
+            offered = self.certificates.get(material.code)
+            if offered:
+                self.fields[certificate_field_name(material.code)] = forms.ChoiceField(
+                    label=_("“%(name)s”的提交方式") % {"name": material.name},
+                    required=False,
+                    choices=[("", _("上传文件"))]
+                    + [(c.identifier, _("使用电子证照：%(label)s") % {"label": c.label}) for c in offered],
+                    widget=forms.RadioSelect,
+                )
+                self.fields[consent_field_name(material.code)] = forms.BooleanField(
+                    label=_("我同意向审批部门提供所选电子证照中的上述信息"),
+                    required=False,
+                )
 
     # Field groups for the template.
     def applicant_fields(self):
@@ -293,11 +320,38 @@ class ApplicationForm(ServiceErrorMixin, forms.Form):
     def material_fields(self):
         return [(m, self[material_field_name(m.code)]) for m in self.materials]
 
+    def certificate_pickers(self) -> dict[str, tuple]:
+        """material code → (choice field, consent field, the certificates offered)."""
+        return {
+            code: (self[certificate_field_name(code)], self[consent_field_name(code)], offered)
+            for code, offered in self.certificates.items()
+            if certificate_field_name(code) in self.fields
+        }
+
+    def certificate_choices(self) -> list[CertificateChoice]:
+        """The certificates chosen in place of materials, with the consent given for each."""
+        return [
+            CertificateChoice(
+                code,
+                self.cleaned_data[certificate_field_name(code)],
+                bool(self.cleaned_data.get(consent_field_name(code))),
+            )
+            for code in self.certificates
+            if self.cleaned_data.get(certificate_field_name(code))
+        ]
+
     def service_field(self, error) -> str | None:
         if error.code == case_codes.FORM_INVALID:
             name = schema_field_name(error.field)
         elif error.field.startswith("material:"):
             name = material_field_name(error.field.removeprefix("material:"))
+        elif error.field.startswith("certificate:"):
+            code = error.field.removeprefix("certificate:")
+            name = (
+                consent_field_name(code)
+                if error.code == cert_codes.CONSENT_REQUIRED
+                else certificate_field_name(code)
+            )
         else:
             name = {"id_number": "applicant_id_number", "phone": "applicant_phone"}.get(
                 error.field, error.field
@@ -522,3 +576,92 @@ class ItemSearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["city"].choices = [("", gettext("全部城市")), *((c.code, c.name) for c in cities)]
         self.fields["mode"].choices = [("", gettext("全部方式")), *ServiceMode.choices]
+
+
+# --- 一件事: one form for a whole bundle -----------------------------------------------------------
+
+
+def bundle_upload_field_name(step: str, code: str) -> str:
+    return f"m_{step}__{code}"
+
+
+class BundleForm(ServiceErrorMixin, forms.Form):
+    """一件事: the bundle's one form (from its JSON Schema, named as on the apply page), an upload for
+    each required material of a step that starts at submission, and the one declaration.
+
+    ``uploads`` is ``[(step spec, material)]``; ``needed`` the form fields a step requires though
+    the form's schema does not, marked required here too so no one learns it only from a refusal.
+    The service checks everything; this form only parses.
+    """
+
+    client_token = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    # The same parsing and grouping as the apply page: they read only ``schema_props`` and
+    # ``cleaned_data``, so the two forms turn the same schema into the same answers.
+    form_data = ApplicationForm.form_data
+    schema_fields = ApplicationForm.schema_fields
+
+    def __init__(self, *args, definition, uploads=(), needed=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.definition = definition
+        self.steps = {s["key"]: s for s in definition.steps}
+        if not self.is_bound:
+            self.initial.setdefault("client_token", uuid.uuid4().hex)
+        schema = definition.form_schema or {}
+        required = set(schema.get("required") or []) | set(needed)
+        self.schema_props = schema_properties(schema)
+        for prop, spec in self.schema_props:
+            self.fields[schema_field_name(prop)] = _schema_field(spec, required=prop in required)
+        # field name → (step key, material code)
+        self.upload_targets: dict[str, tuple[str, str]] = {}
+        self.upload_groups: list[tuple[dict, list]] = []
+        for step, material in uploads:
+            name = bundle_upload_field_name(step["key"], material.code)
+            self.upload_targets[name] = (step["key"], material.code)
+            self.fields[name] = forms.FileField(
+                label=material.name,
+                required=False,
+                help_text=material.note,
+                widget=forms.FileInput(attrs={"accept": ACCEPT_UPLOADS, "required": True}),
+            )
+            if not self.upload_groups or self.upload_groups[-1][0]["key"] != step["key"]:
+                self.upload_groups.append((step, []))
+            self.upload_groups[-1][1].append(self[name])
+        # Last, so the error summary lists it after the fields it vouches for.
+        self.fields["consent"] = forms.BooleanField(
+            label=_("本人承诺所填信息真实有效，同意将申请信息分送各环节的办理部门"),
+            required=False,
+            widget=forms.CheckboxInput(attrs={"required": True}),
+        )
+
+    def apply_service_error(self, exc: TongbanError) -> None:
+        # A step that could not start reports its own case's errors; which step is in the details.
+        self._refused_step = (exc.details or {}).get("step")
+        super().apply_service_error(exc)
+
+    def service_field(self, error) -> str | None:
+        step = getattr(self, "_refused_step", None)
+        if error.field == "consent":
+            name = "consent"
+        elif step and error.field.startswith("material:"):
+            name = bundle_upload_field_name(step, error.field.removeprefix("material:"))
+        elif step:
+            # An error on the step's own form field points at the bundle field feeding it, if any.
+            source = (self.steps.get(step, {}).get("inputs") or {}).get(error.field, "")
+            name = schema_field_name(source[5:]) if source.startswith("form.") else None
+        else:
+            name = schema_field_name(error.field)
+        return name if name in self.fields else None
+
+    def uploads(self) -> dict[str, list[tuple[str, Any]]]:
+        """step key → [(material code, uploaded file)] for every file chosen."""
+        result: dict[str, list[tuple[str, Any]]] = {}
+        for name, (step, code) in self.upload_targets.items():
+            f = self.cleaned_data.get(name)
+            if f:
+                result.setdefault(step, []).append((code, f))
+        return result
+
+    @property
+    def had_files(self) -> bool:
+        return bool(self.files)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tongban.web.views import accounts, applicant, portal, workbench
+from tongban.web.views import accounts, applicant, bundles, certificates, portal, workbench
 
 app_name = "web"
 
@@ -24,12 +24,36 @@ urlpatterns = [
     path("me/cases/<str:number>/submitted/", applicant.case_submitted, name="case_submitted"),
     path("me/cases/<str:number>/resubmit/", applicant.case_resubmit, name="case_resubmit"),
     path("me/cases/<str:number>/withdraw/", applicant.case_withdraw, name="case_withdraw"),
+    path("me/certificates/", certificates.my_certificates, name="certificates"),
+    path("me/certificates/<str:identifier>/", certificates.certificate_page, name="certificate"),
+    path("me/certificates/<str:identifier>/pdf/", certificates.certificate_pdf, name="certificate_pdf"),
+    path(
+        "me/certificates/<str:identifier>/credential/",
+        certificates.certificate_credential,
+        name="certificate_credential",
+    ),
+    path("certificates/verify/", certificates.verify, name="certificate_verify"),
+    # 一件事: one form for a chain of items, one timeline.
+    path("bundles/", bundles.bundle_list, name="bundles"),
+    path("bundles/<slug:key>/apply/", bundles.bundle_apply, name="bundle_apply"),
+    path("me/bundles/", bundles.my_bundles, name="my_bundles"),
+    path("me/bundles/<str:number>/", bundles.bundle_page, name="bundle"),
+    path("me/bundles/<str:number>/withdraw/", bundles.bundle_withdraw, name="bundle_withdraw"),
     path("me/notifications/", applicant.notifications, name="notifications"),
     path("me/notifications/read/", applicant.notifications_read, name="notifications_read"),
     path("cases/<str:number>/materials/<int:material_id>/", applicant.material_download, name="material"),
     # The workbench (staff).
     path("workbench/", workbench.queue, name="workbench"),
     path("workbench/intake/", workbench.intake, name="wb_intake"),
+    path("workbench/certificates/", certificates.issued_certificates, name="wb_certificates"),
+    path("workbench/certificates/<str:identifier>/", certificates.issued_certificate, name="wb_certificate"),
+    path(
+        "workbench/certificates/<str:identifier>/<str:action>/",
+        certificates.issued_certificate_status,
+        name="wb_certificate_status",
+    ),
+    path("workbench/bundles/", bundles.supervised_bundles, name="wb_bundles"),
+    path("workbench/bundles/<str:number>/", bundles.supervised_bundle, name="wb_bundle"),
     path(CASE, workbench.case_page, name="wb_case"),
     path(CASE + "accept/", workbench.accept, name="wb_accept"),
     path(CASE + "reject/", workbench.reject, name="wb_reject"),

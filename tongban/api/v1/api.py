@@ -6,7 +6,7 @@ import logging
 from datetime import date
 
 from django.contrib.auth import authenticate
-from django.http import FileResponse, HttpRequest, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from ninja import NinjaAPI, Router, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -16,12 +16,16 @@ from tongban.accounts.services import api_token_issue, login_locked_until
 from tongban.api.v1 import presenters as p
 from tongban.api.v1 import schemas as s
 from tongban.api.v1.auth import AUTH
+from tongban.api.v1.bundles import router as bundles_router
+from tongban.api.v1.certificates import router as certificates_router
 from tongban.api.v1.pagination import paginate
 from tongban.cases import selectors as case_selectors
 from tongban.cases import services as case_services
 from tongban.catalogue import selectors as catalogue_selectors
+from tongban.certificates.once_only import CertificateChoice
 from tongban.core import workdays
 from tongban.core.errors import InvalidInput, TongbanError, Unauthenticated
+from tongban.exchange.files import open_file
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +85,13 @@ def _http_error(request, exc: HttpError):
     )
 
 
+def _rendered(request: HttpRequest, body: dict) -> HttpResponse:
+    """A 200 response of a list page our presenters built from typed columns, rendered as ninja
+    would, without validating every row against the ``response=`` schema again (a quarter of a
+    100-case queue request). The schema still documents the body; tests check the body against it."""
+    return api.create_response(request, body, status=200)
+
+
 # --- auth -----------------------------------------------------------------------------------------
 
 auth_router = Router(tags=["认证"])
@@ -118,12 +129,13 @@ def items_search(
 ):
     qs = catalogue_selectors.item_search(query=q, city_code=city, mode=mode, subject_type=subject)
     rows, has_next = paginate(qs, page=page, page_size=page_size)
-    return {
+    page_body = {
         "items": [p.item_summary(i) for i in rows],
         "page": page,
         "page_size": page_size,
         "has_next": has_next,
     }
+    return _rendered(request, page_body)
 
 
 @items_router.get("/{code}", response={200: s.ItemDetail, **PROBLEM}, summary="事项详情与一次告知")
@@ -167,6 +179,7 @@ def case_create(request: HttpRequest, payload: s.CaseSubmitIn):
         mode=payload.mode,
         client_token=payload.client_token,
         partner_city=payload.partner_city,
+        certificates=[CertificateChoice(c.material, c.identifier, c.consent) for c in payload.certificates],
     )
     return Status(201, p.case_detail(case_selectors.case_detail_of(case)))
 
@@ -204,13 +217,14 @@ def case_list(
         qs = case_selectors.cases_of_applicant(user=user)
         if status:
             qs = qs.filter(status=status)
-    rows, has_next = paginate(qs, page=page, page_size=page_size)
-    return {
-        "items": [p.case_summary(c) for c in rows],
+    rows, has_next = paginate(case_selectors.case_rows(qs), page=page, page_size=page_size)
+    page_body = {
+        "items": p.case_summary_rows(rows),
         "page": page,
         "page_size": page_size,
         "has_next": has_next,
     }
+    return _rendered(request, page_body)
 
 
 @cases_router.get("/{number}", response={200: s.CaseDetailOut, **PROBLEM}, summary="办件详情与办理记录")
@@ -223,7 +237,7 @@ def case_read(request: HttpRequest, number: str):
 )
 def case_material(request: HttpRequest, number: str, material_id: int):
     m = case_selectors.case_material_for(user=request.auth, number=number, material_id=material_id)
-    return FileResponse(m.file.open("rb"), content_type=m.content_type)
+    return FileResponse(open_file(m.file), content_type=m.content_type)
 
 
 def _detail(request, case):
@@ -320,3 +334,5 @@ api.add_router("/auth", auth_router)
 api.add_router("/items", items_router)
 api.add_router("/workdays", workdays_router)
 api.add_router("/cases", cases_router)
+api.add_router("/certificates", certificates_router)
+api.add_router("/bundles", bundles_router)

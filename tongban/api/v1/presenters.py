@@ -8,8 +8,9 @@ import binascii
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tongban.cases.constants import CaseAction, CaseStatus
-from tongban.cases.selectors import CaseDetail, due_mark
+from tongban.cases.selectors import CaseDetail, DueMarks, due_mark
 from tongban.cases.services import Upload
+from tongban.certificates.once_only import certificate_uses_of
 from tongban.core.errors import FieldError, InvalidInput
 
 
@@ -77,6 +78,38 @@ def case_summary(case) -> dict:
     }
 
 
+def case_summary_rows(rows) -> list[dict]:
+    """``case_summary`` of each row of ``cases.selectors.case_rows``: the same shape from plain
+    values, with the deadline horizon and the status labels worked out once per page."""
+    marks = DueMarks()
+    labels: dict[str, str] = {}
+    out = []
+    for row in rows:
+        status = row["status"]
+        label = labels.get(status)
+        if label is None:
+            label = labels[status] = str(CaseStatus(status).label)
+        out.append(
+            {
+                "number": row["number"],
+                "item": row["item__implementation_code"],
+                "item_name": row["item__name"],
+                "status": status,
+                "status_label": label,
+                "applicant_name": row["applicant_name"],
+                "receiving_node": row["receiving_node"],
+                "handling_node": row["handling_node"],
+                "mode": row["mode"],
+                "channel": row["channel"],
+                "submitted_at": row["submitted_at"],
+                "due_date": row["due_date"],
+                "due_provisional": row["due_provisional"],
+                "due_mark": marks.of(status, row["due_date"]),
+            }
+        )
+    return out
+
+
 def case_detail(detail: CaseDetail) -> dict:
     case = detail.case
     return {
@@ -120,6 +153,20 @@ def case_detail(detail: CaseDetail) -> dict:
                 "resolved_at": n.resolved_at,
             }
             for n in detail.notices
+        ],
+        "certificate_uses": [
+            {
+                "material": u.material_code,
+                "material_name": u.material_name,
+                "identifier": u.identifier,
+                "version": u.version,
+                "type_name": u.type_name,
+                "valid": u.valid,
+                "verdict_code": u.verdict_code,
+                "verdict_reason": u.verdict_reason,
+                "verified_at": u.verified_at,
+            }
+            for u in certificate_uses_of(case)
         ],
     }
 

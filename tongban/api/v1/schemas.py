@@ -87,10 +87,19 @@ class MaterialUpload(Schema):
     content_base64: str = Field(description="文件内容（Base64）；类型按内容判断：PDF、JPEG 或 PNG")
 
 
+class CertificateChoiceIn(Schema):
+    material: str = Field(description="材料编码（该材料的 certificate_type 须与证照类型一致）")
+    identifier: str = Field(description="申请人本人的电子证照标识")
+    consent: bool = Field(description="申请人同意向审批部门提供该证照中该事项需要的信息")
+
+
 class CaseSubmitIn(Schema):
     item: str = Field(description="事项实施编码")
     form: dict[str, Any] = Field(default_factory=dict, description="按事项 form_schema 填写的申请表")
     materials: list[MaterialUpload] = Field(default_factory=list)
+    certificates: list[CertificateChoiceIn] = Field(
+        default_factory=list, description="以电子证照代替的材料（免提交）"
+    )
     mode: str | None = None
     partner_city: str = Field("", description="多地联办（mode=multi_site）时另一办理地城市的区划代码")
     client_token: str = Field("", max_length=64, description="重复提交时返回同一办件")
@@ -186,6 +195,18 @@ class NoticeOut(Schema):
     resolved_at: datetime | None
 
 
+class CertificateUseOut(Schema):
+    material: str
+    material_name: str
+    identifier: str
+    version: int
+    type_name: str
+    valid: bool = Field(description="本节点核验的结果")
+    verdict_code: str
+    verdict_reason: str
+    verified_at: datetime
+
+
 class CaseDetailOut(CaseSummary):
     handling_org: str
     applicant_id_masked: str
@@ -196,3 +217,6 @@ class CaseDetailOut(CaseSummary):
     events: list[EventOut]
     materials: list[CaseMaterialOut]
     correction_notices: list[NoticeOut]
+    certificate_uses: list[CertificateUseOut] = Field(
+        default_factory=list, description="以电子证照代替的材料（免提交）及本节点核验结果"
+    )

@@ -13,7 +13,9 @@ from tongban.cases import selectors as case_selectors
 from tongban.cases import services as case_services
 from tongban.cases.constants import TRANSITIONS, CaseAction
 from tongban.catalogue import selectors as catalogue
+from tongban.certificates.presenters import picker_options
 from tongban.core.errors import NotFound, TongbanError
+from tongban.exchange.files import open_file
 from tongban.notifications.selectors import notifications_of
 from tongban.notifications.services import notifications_mark_read
 from tongban.web.forms import ApplicationForm, ResubmitForm, WithdrawForm, form_data_rows
@@ -28,6 +30,7 @@ def apply(request, code: str):
     if not request.user.is_applicant:
         return forbidden(request, _("工作人员账户不能以申请人身份申请，请在工作台使用窗口代收。"))
     materials = catalogue.item_materials(item)
+    certificates = picker_options(request.user, materials)
     error = None
     if request.method == "POST":
         form = ApplicationForm(
@@ -36,6 +39,7 @@ def apply(request, code: str):
             item=item,
             materials=materials,
             partner_cities=catalogue.joint_partner_cities(item=item),
+            certificates=certificates,
         )
         if form.is_valid():
             try:
@@ -47,6 +51,7 @@ def apply(request, code: str):
                     mode=form.cleaned_data.get("mode") or None,
                     client_token=form.cleaned_data.get("client_token") or "",
                     partner_city=form.cleaned_data.get("partner_city") or "",
+                    certificates=form.certificate_choices(),
                 )
             except NotFound:
                 raise
@@ -57,7 +62,10 @@ def apply(request, code: str):
                 return redirect("web:case_submitted", number=case.number)
     else:
         form = ApplicationForm(
-            item=item, materials=materials, partner_cities=catalogue.joint_partner_cities(item=item)
+            item=item,
+            materials=materials,
+            partner_cities=catalogue.joint_partner_cities(item=item),
+            certificates=certificates,
         )
     status = error.status if error else (422 if form.is_bound else 200)
     return render(
@@ -163,7 +171,7 @@ def material_download(request, number: str, material_id: int):
     """A handed-in material, shown in the browser, to whoever may see the case."""
     material = case_selectors.case_material_for(user=request.user, number=number, material_id=material_id)
     response = FileResponse(
-        material.file.open("rb"),
+        open_file(material.file),  # also while a received file is still being moved into place
         content_type=material.content_type,
         as_attachment=False,
         filename=f"{material.name}{material.extension}",

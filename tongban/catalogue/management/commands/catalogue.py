@@ -59,7 +59,13 @@ class Command(BaseCommand):
                 f"数据文件检查通过：单位 {len(orgs)} 个，事项 {len(specs)} 项，申请材料 {materials} 项。"
             )
             return
-        report = loader.reference_data_load(
-            **kwargs, cities=set(options["city"]) if options["city"] else None
-        )
+        cities = set(options["city"]) if options["city"] else None
+        report = loader.reference_data_load(**kwargs, cities=cities)
         self.stdout.write(report.summary())
+        if not any(kwargs.values()):  # the reference data: its 一件事 bundles come with it
+            from tongban.bundles.definitions import reference_bundles_load
+
+            saved = reference_bundles_load(cities=cities)
+            self.stdout.write(
+                f"“一件事”{len(saved)} 个：{'、'.join(f'{d.name}（{d.city_code}）' for d in saved)}。"
+            )

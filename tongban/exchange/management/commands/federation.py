@@ -633,6 +633,16 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "tongban.exchange.outbox:messages_arguments",
         "tongban.exchange.outbox:messages_command",
     ),
+    "prune": Subcommand(
+        "按保留期限清理已送达、已处理的消息和拒收记录",
+        "tongban.exchange.retention:prune_arguments",
+        "tongban.exchange.retention:prune_command",
+    ),
+    "sweep-files": Subcommand(
+        "清理崩溃留下的文件：归位已提交的暂存文件，删除无记录引用的文件",
+        "tongban.exchange.files:sweep_files_arguments",
+        "tongban.exchange.files:sweep_files_command",
+    ),
 }
 
 
