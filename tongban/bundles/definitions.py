@@ -35,17 +35,34 @@ SOURCE_SCOPES = ("form.", "step.", "applicant.", "const:")
 APPLICANT_FIELDS = ("name", "phone")
 
 
+_items: dict[tuple, tuple[float, object]] = {}
+ITEM_CACHE_SECONDS = 30.0
+
+
 def step_item(step: dict):
+    """The published item (newest version) a step names, with its materials; kept per process for a
+    little while (every submission of a bundle looks at all of its steps' items)."""
+    import time
+
     from tongban.catalogue.models import ServiceItem
 
-    return (
-        ServiceItem.objects.filter(
-            basic_code=step.get("item"), city_code=step.get("city"), status="published"
-        )
+    key = (step.get("item"), step.get("city"))
+    hit = _items.get(key)
+    if hit is not None and time.monotonic() - hit[0] < ITEM_CACHE_SECONDS:
+        return hit[1]
+    item = (
+        ServiceItem.objects.filter(basic_code=key[0], city_code=key[1], status="published")
+        .select_related("authority")
         .prefetch_related("materials")
         .order_by("-version")
         .first()
     )
+    _items[key] = (time.monotonic(), item)
+    return item
+
+
+def caches_clear() -> None:
+    _items.clear()
 
 
 def step_outputs(step: dict, item=None) -> tuple[str, ...]:

@@ -95,14 +95,19 @@ def missing_form_fields(definition: BundleDefinition, form: dict) -> list[FieldE
 
 
 def _applicant_certificate(applicant, type_key: str) -> str | None:
-    """The identifier of the applicant's newest valid certificate of a type, if they hold one."""
+    """The identifier of the applicant's newest valid certificate of a type, if they hold one
+    (remembered on the applicant object for the rest of the request)."""
+    memo = applicant.__dict__.setdefault("_bundle_certificates", {})
+    if type_key in memo:
+        return memo[type_key]
     from types import SimpleNamespace
 
     from tongban.certificates.presenters import picker_options
 
     wanted = SimpleNamespace(code="want", certificate_type=type_key)  # what the picker reads of a material
     offered = picker_options(applicant, [wanted]).get("want", [])
-    return offered[0].identifier if offered else None
+    memo[type_key] = offered[0].identifier if offered else None
+    return memo[type_key]
 
 
 def _missing_certificates(definition: BundleDefinition, applicant) -> list[FieldError]:
@@ -155,6 +160,7 @@ def bundle_submit(
             return earlier
     if applicant.kind not in ("citizen", "enterprise"):
         raise Forbidden(codes.STEP_REFUSED, "工作人员账户不能以申请人身份申请。")
+    applicant.__dict__.pop("_bundle_certificates", None)  # looked up afresh for each submission
     # Every problem the applicant can fix at once is reported at once: the form (including what
     # later steps need), the certificates the steps will use, and the declaration.
     consent_error = FieldError("consent", "请勾选承诺。", codes.CONSENT_REQUIRED)

@@ -141,6 +141,9 @@ def _json_part(text: str, what: str, code: str) -> Any:
         raise SdJwtError(code, f"{what}不是 base64url 编码的 JSON。") from None
 
 
+_RESERVED = frozenset({"_sd", "_sd_alg", "..."})
+
+
 def _is_disclosure(value: Any) -> bool:
     return isinstance(value, list) and len(value) == 3 and isinstance(value[1], str)
 
@@ -203,19 +206,16 @@ def sdjwt_parse(text: str, *, malformed: str, disclosure_invalid: str) -> Parsed
         raise SdJwtError(malformed, f"不支持的摘要算法“{payload.get('_sd_alg')}”。")
 
     disclosures = tuple(parts[1:-1])
-    by_digest: dict[str, tuple[str, Any]] = {}
-    for disclosure, value in zip(
-        disclosures, _disclosure_values(disclosures, disclosure_invalid), strict=True
-    ):
-        try:
-            digest = _digest(disclosure)
-        except UnicodeEncodeError:
-            raise SdJwtError(disclosure_invalid, "有一项披露内容不是 base64url。") from None
-        if digest in by_digest:
-            raise SdJwtError(disclosure_invalid, "同一项披露内容出现了两次。")
-        by_digest[digest] = (value[1], value[2])
+    values = _disclosure_values(disclosures, disclosure_invalid)
+    try:
+        digests = [_digest(d) for d in disclosures]
+    except UnicodeEncodeError:
+        raise SdJwtError(disclosure_invalid, "有一项披露内容不是 base64url。") from None
+    by_digest = {digest: (value[1], value[2]) for digest, value in zip(digests, values, strict=True)}
+    if len(by_digest) != len(digests):
+        raise SdJwtError(disclosure_invalid, "同一项披露内容出现了两次。")
 
-    used: set[str] = set()
+    used: list[str] = []
 
     def restore(obj: dict) -> dict:
         out = {}
@@ -230,15 +230,15 @@ def sdjwt_parse(text: str, *, malformed: str, disclosure_invalid: str) -> Parsed
             shown = by_digest.get(digest) if type(digest) is str else None
             if shown is None:
                 continue  # not disclosed: the holder kept it back
-            name, value = shown
-            if name in out or name in ("_sd", "_sd_alg", "..."):
+            name = shown[0]
+            if name in out or name in _RESERVED:
                 raise SdJwtError(disclosure_invalid, f"披露的“{name}”与凭证中已有的内容重名。")
-            out[name] = value
-            used.add(digest)
+            out[name] = shown[1]
+            used.append(digest)
         return out
 
     claims = restore(payload)
-    if len(used) != len(by_digest):
+    if len(set(used)) != len(by_digest) or len(used) != len(by_digest):
         raise SdJwtError(disclosure_invalid, "有一项披露内容不属于这份凭证（已被改动，或来自另一份凭证）。")
     return ParsedSdJwt(
         header=header,
