@@ -29,14 +29,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def node(settings, tmp_path):
-    invalidate_status_cache()
-    _, authority = kit.node(settings, tmp_path)
-    yield authority
-    invalidate_status_cache()
-
-
-@pytest.fixture
 def run(capsys):
     """Runs ``tongban cert …`` in process. ``call_command`` rather than ``tongban.cli.main``: the
     latter's Django entry point closes every database connection on the way out, the test's included."""

@@ -22,14 +22,6 @@ from tongban.exchange.signing import Ed25519Signer
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def node(settings, tmp_path):
-    invalidate_status_cache()
-    _, authority = kit.node(settings, tmp_path)
-    yield authority
-    invalidate_status_cache()
-
-
 def verify(text, **kw):
     invalidate_status_cache()
     return node_verifier().verify(text, **kw)

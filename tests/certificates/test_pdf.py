@@ -37,14 +37,6 @@ from tongban.exchange.trust import current_trust_list
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def node(settings, tmp_path):
-    invalidate_status_cache()
-    _, authority = kit.node(settings, tmp_path)
-    yield authority
-    invalidate_status_cache()
-
-
 def check(data, **kw):
     invalidate_status_cache()
     return input_verify(data, trust=current_trust_list(), statuses=node_verifier().statuses, **kw)

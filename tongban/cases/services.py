@@ -319,7 +319,9 @@ def _create_case(
         elif case.joint_partner_node:
             federation.request_joint_part(case)
         audit.record(actor=actor, action="case.submit", target=case, data={"item": item.implementation_code})
-    _remember_relations(case, events=[event], materials=materials, correction_notices=[])
+    _remember_relations(
+        case, events=[event], materials=materials, correction_notices=[], certificate_uses=list(uses)
+    )
     return case
 
 

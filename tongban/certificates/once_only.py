@@ -51,6 +51,9 @@ def disclosure_for(cert: Certificate) -> tuple[str, ...]:
 def certificate_uses_prepare(*, applicant, item, choices: Iterable[CertificateChoice]) -> list[PreparedUse]:
     """Checks every choice (material accepts the type, the certificate is the applicant's and valid
     now, consent given) and returns what to record. Raises ``InvalidInput`` listing every problem."""
+    choices = list(choices)
+    if not choices:
+        return []  # most applications: nothing to read
     materials = {m.code: m for m in item.materials.all()}
     errors: list[FieldError] = []
     prepared: list[PreparedUse] = []
@@ -173,5 +176,6 @@ def certificate_uses_receive(case, items: list[dict]) -> list[CertificateUse]:
 
 
 def certificate_uses_of(case) -> list[CertificateUse]:
-    """The uses recorded for a case at this node, as this node verified them."""
-    return list(CertificateUse.objects.filter(case=case, verified_by_node=settings.NODE_CODE))
+    """The uses recorded for a case at this node, as this node verified them (from the rows a
+    submission has just written when it kept them on the case, else one query)."""
+    return [u for u in case.certificate_uses.all() if u.verified_by_node == settings.NODE_CODE]

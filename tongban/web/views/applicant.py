@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,8 +19,8 @@ from tongban.core.errors import NotFound, TongbanError
 from tongban.exchange.files import open_file
 from tongban.notifications.selectors import notifications_of
 from tongban.notifications.services import notifications_mark_read
-from tongban.web.forms import ApplicationForm, ResubmitForm, WithdrawForm, form_data_rows
-from tongban.web.views.common import forbidden, handles_errors, paginate, uploads_of
+from tongban.web.forms import ApplicationForm, ResubmitForm, form_data_rows
+from tongban.web.views.common import forbidden, handles_errors, paginate, uploads_of, withdraw_confirmation
 
 
 @login_required
@@ -139,29 +140,13 @@ def case_resubmit(request, number: str):
 def case_withdraw(request, number: str):
     """撤回申请: a page that asks for confirmation, then the POST that withdraws."""
     detail = case_selectors.case_detail(user=request.user, number=number)
-    error = None
-    if request.method == "POST":
-        form = WithdrawForm(request.POST)
-        if form.is_valid():
-            try:
-                case_services.case_withdraw(
-                    actor=request.user, number=number, reason=form.cleaned_data["reason"]
-                )
-            except NotFound:
-                raise
-            except TongbanError as exc:
-                error = exc
-                form.apply_service_error(exc)
-            else:
-                messages.success(request, _("申请已撤回。"))
-                return redirect("web:case", number=number)
-    else:
-        form = WithdrawForm()
-    return render(
+    return withdraw_confirmation(
         request,
-        "web/withdraw_confirm.html",
-        {"case": detail.case, "form": form, "error": error},
-        status=error.status if error else 200,
+        withdraw=lambda reason: case_services.case_withdraw(actor=request.user, number=number, reason=reason),
+        done=_("申请已撤回。"),
+        redirect_to=reverse("web:case", args=[number]),
+        template="web/withdraw_confirm.html",
+        context={"case": detail.case},
     )
 
 

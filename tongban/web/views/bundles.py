@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -31,8 +32,14 @@ from tongban.bundles.presenters import (
 )
 from tongban.cases.services import Upload
 from tongban.core.errors import NotFound, TongbanError
-from tongban.web.forms import BundleForm, WithdrawForm
-from tongban.web.views.common import forbidden, handles_errors, paginate, staff_required
+from tongban.web.forms import BundleForm
+from tongban.web.views.common import (
+    forbidden,
+    handles_errors,
+    paginate,
+    staff_required,
+    withdraw_confirmation,
+)
 
 # --- Anyone: what 一件事 there are --------------------------------------------------------------------
 
@@ -116,29 +123,15 @@ def bundle_page(request, number: str):
 def bundle_withdraw(request, number: str):
     """撤回: a page that asks for confirmation, then the POST that withdraws every unfinished step."""
     bundle = selectors.bundle_for(request.user, number)
-    error = None
-    if request.method == "POST":
-        form = WithdrawForm(request.POST)
-        if form.is_valid():
-            try:
-                bundle_services.bundle_withdraw(
-                    actor=request.user, number=number, reason=form.cleaned_data["reason"]
-                )
-            except NotFound:
-                raise
-            except TongbanError as exc:
-                error = exc
-                form.apply_service_error(exc)
-            else:
-                messages.success(request, _("“一件事”申请已撤回，未办结的环节均已终止。"))
-                return redirect("web:bundle", number=number)
-    else:
-        form = WithdrawForm()
-    return render(
+    return withdraw_confirmation(
         request,
-        "web/bundles/withdraw_confirm.html",
-        {"bundle": bundle, "form": form, "error": error},
-        status=error.status if error else 200,
+        withdraw=lambda reason: bundle_services.bundle_withdraw(
+            actor=request.user, number=number, reason=reason
+        ),
+        done=_("“一件事”申请已撤回，未办结的环节均已终止。"),
+        redirect_to=reverse("web:bundle", args=[number]),
+        template="web/bundles/withdraw_confirm.html",
+        context={"bundle": bundle},
     )
 
 

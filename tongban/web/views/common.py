@@ -75,3 +75,32 @@ def paginate(request, queryset, per_page: int = PAGE_SIZE):
 def uploads_of(form) -> list[Upload]:
     """The files a form received, as the services take them."""
     return [Upload(material=code, file=f) for code, f in form.uploads()]
+
+
+def withdraw_confirmation(request, *, withdraw, done: str, redirect_to, template: str, context: dict):
+    """撤回 pages (a case, a bundle): a page that asks for confirmation and a reason, then the POST
+    that calls ``withdraw(reason)``; a refusal shows the page again with the service's message."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from tongban.web.forms import WithdrawForm
+
+    error = None
+    if request.method == "POST":
+        form = WithdrawForm(request.POST)
+        if form.is_valid():
+            try:
+                withdraw(form.cleaned_data["reason"])
+            except NotFound:
+                raise
+            except TongbanError as exc:
+                error = exc
+                form.apply_service_error(exc)
+            else:
+                messages.success(request, done)
+                return redirect(redirect_to)
+    else:
+        form = WithdrawForm()
+    return render(
+        request, template, {**context, "form": form, "error": error}, status=error.status if error else 200
+    )
