@@ -380,7 +380,7 @@ def _send_to_holder_node(cert: Certificate, node: str, case_number: str) -> None
     enqueue(
         recipient=node,
         type=ISSUED_MESSAGE,
-        payload={"credential": cert.credential, "case": case_number, "applicant_id_hash_of_case": True},
+        payload={"credential": cert.credential, "case": case_number},
         ordering_key=case_number,
     )
 
