@@ -9,6 +9,8 @@
     tongban audit seal                                  chain the audit entries not sealed yet
     tongban catalogue load                              load the reference catalogue
     tongban cert verify FILE                            verify a certificate, its QR text or PDF (offline too)
+    tongban plan import FILE [--dry-run --json]          import an action plan (推进方案); see `tongban plan -h`
+    tongban proposal letter ID --format docx|pdf        a reply letter (答复函); see `tongban proposal -h`
     tongban api schema                                  print the OpenAPI document
     tongban manage <django command> …                   any Django management command
 
@@ -32,6 +34,8 @@ PASSTHROUGH = {
     "regions",
     "federation",
     "cert",
+    "plan",
+    "proposal",
     "migrate",
     "createsuperuser",
     "shell",

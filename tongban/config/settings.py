@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "tongban.exchange",
     "tongban.certificates",
     "tongban.bundles",
+    "tongban.plans",
+    "tongban.proposals",
     "tongban.web",
 ]
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from tongban.web import urls_plans, urls_proposals
 from tongban.web.views import accounts, applicant, bundles, certificates, portal, workbench
 
 app_name = "web"
@@ -65,3 +66,6 @@ urlpatterns = [
     path(CASE + "deny/", workbench.deny, name="wb_deny"),
     path(CASE + "issue/", workbench.issue, name="wb_issue"),
 ]
+
+# Plan supervision (推进督办) and proposal handling (建议提案办理) keep their routes in their own modules.
+urlpatterns += urls_plans.urlpatterns + urls_proposals.urlpatterns

@@ -19,6 +19,8 @@ from tongban.api.v1.auth import AUTH
 from tongban.api.v1.bundles import router as bundles_router
 from tongban.api.v1.certificates import router as certificates_router
 from tongban.api.v1.pagination import paginate
+from tongban.api.v1.plans import router as plans_router
+from tongban.api.v1.proposals import router as proposals_router
 from tongban.cases import selectors as case_selectors
 from tongban.cases import services as case_services
 from tongban.catalogue import selectors as catalogue_selectors
@@ -336,3 +338,5 @@ api.add_router("/workdays", workdays_router)
 api.add_router("/cases", cases_router)
 api.add_router("/certificates", certificates_router)
 api.add_router("/bundles", bundles_router)
+api.add_router("/plans", plans_router)
+api.add_router("/proposals", proposals_router)

@@ -1,0 +1,3 @@
+"""Pages of plans: included into ``tongban.web.urls`` (namespace ``web``)."""
+
+urlpatterns: list = []
