@@ -31,6 +31,7 @@ class CaseAction(models.TextChoices):
     ISSUE = "issue", _("发证")
     WITHDRAW = "withdraw", _("撤回申请")
     JOINT_UPDATE = "joint_update", _("联办进展")
+    RATE = "rate", _("好差评")  # the applicant's rating of a finished case; the status stays
 
 
 class Channel(models.TextChoices):
@@ -67,6 +68,45 @@ APPLICANT_ACTIONS = frozenset({A.RESUBMIT, A.WITHDRAW})
 # Statuses during which the decision clock stands still.
 PAUSED_STATUSES = frozenset({S.CORRECTION, S.SPECIAL_PROCEDURE})
 FINAL_STATUSES = frozenset({S.REJECTED_INTAKE, S.DENIED, S.ISSUED, S.WITHDRAWN})
+# 政务服务“好差评” (GB/T 39735-2020): 5 非常满意 … 1 非常不满意; a rating of 2 or less is a 差评 and
+# needs at least one reason, and the handling authority must follow it up.
+RATING_SCORES = {
+    5: _("非常满意"),
+    4: _("满意"),
+    3: _("基本满意"),
+    2: _("不满意"),
+    1: _("非常不满意"),
+}
+BAD_RATING_MAX = 2
+RATING_REASONS = {
+    # good
+    "told_once": _("一次告知清楚"),
+    "easy": _("办事方便"),
+    "fast": _("办理速度快"),
+    "friendly": _("服务态度好"),
+    "few_materials": _("材料精简"),
+    # bad
+    "not_told_once": _("未一次告知"),
+    "guide_wrong": _("办事指南不准确"),
+    "many_trips": _("多次跑动"),
+    "slow": _("办理时间长"),
+    "unfriendly": _("服务态度不好"),
+    "materials_repeated": _("材料重复提交"),
+    "fees_unclear": _("收费不合理"),
+    "other": _("其他"),
+}
+GOOD_REASONS = ("told_once", "easy", "fast", "friendly", "few_materials", "other")
+BAD_REASONS = (
+    "not_told_once",
+    "guide_wrong",
+    "many_trips",
+    "slow",
+    "unfriendly",
+    "materials_repeated",
+    "fees_unclear",
+    "other",
+)
+
 # Actions that require a written reason (shown to the applicant).
 REASON_REQUIRED = frozenset({A.REJECT_INTAKE, A.DENY, A.START_SPECIAL})
 

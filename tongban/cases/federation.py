@@ -3,7 +3,7 @@
 - ``case.transfer``  receiving → handling node: the case, its materials and the receiving node's
   statement about the applicant (一地认证 online, or the window's identity and form check for 代收).
 - ``case.status``    handling → receiving node: every change, so the applicant follows it at home.
-- ``case.command``   receiving → handling node: the applicant's own actions (补正材料, 撤回).
+- ``case.command``   receiving → handling node: the applicant's own actions (补正材料, 撤回, 好差评).
 - ``case.command_refused`` handling → receiving node: a forwarded action the handling node refused.
 
 Every message is ordered per case (``ordering_key`` = case number) and applied exactly once by the
@@ -236,6 +236,19 @@ def send_command(case, *, action: str, reason: str, data: dict | None) -> None:
     _enqueue(recipient=case.handling_node, type=COMMAND, payload=payload, ordering_key=case.number)
 
 
+def send_rating(case, rating) -> None:
+    """The applicant's 好差评, to the node that handled the case."""
+    payload = {
+        "number": case.number,
+        "action": "rate",
+        "score": rating.score,
+        "reasons": rating.reasons,
+        "comment": rating.comment,
+        "at": rating.rated_at.isoformat(),
+    }
+    _enqueue(recipient=case.handling_node, type=COMMAND, payload=payload, ordering_key=case.number)
+
+
 # --- receiving --------------------------------------------------------------------------------
 
 
@@ -437,7 +450,11 @@ def on_command(payload: dict, *, sender: str, envelope_id: str) -> None:
     action = payload["action"]
     try:
         with transaction.atomic():
-            if action == CaseAction.WITHDRAW:
+            if action == CaseAction.RATE:
+                from tongban.cases.rating import case_rating_received
+
+                case_rating_received(node=sender, payload=payload)
+            elif action == CaseAction.WITHDRAW:
                 services.case_withdraw(
                     actor=None, number=payload["number"], reason=payload.get("reason", ""), remote=remote
                 )

@@ -212,3 +212,50 @@ class CorrectionNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} 补正 {self.round}"
+
+
+class CaseRating(models.Model):
+    """政务服务“好差评”: the applicant's rating of a finished case, once. Kept at the receiving node
+    (the applicant's) and forwarded to the handling node, whose supervisors follow up 差评."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="rating")
+    score = models.PositiveSmallIntegerField(_("评价"))
+    reasons = models.JSONField(_("评价理由"), default=list, blank=True)
+    comment = models.TextField(_("意见建议"), blank=True)
+    rated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    rated_at = models.DateTimeField(_("评价时间"))
+    # Stored for the statistics, so they need no join through the case.
+    item = models.ForeignKey("catalogue.ServiceItem", on_delete=models.PROTECT, related_name="ratings")
+    handling_org = models.ForeignKey(
+        "regions.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="ratings"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("好差评")
+        verbose_name_plural = _("好差评")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=5), name="case_rating_score_1_5"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.score}"
+
+    def get_score_label(self) -> str:
+        from tongban.cases.constants import RATING_SCORES
+
+        return str(RATING_SCORES.get(self.score, ""))
+
+    @property
+    def reason_labels(self) -> list[str]:
+        from tongban.cases.constants import RATING_REASONS
+
+        return [str(RATING_REASONS.get(r, r)) for r in self.reasons or []]
+
+    @property
+    def is_bad(self) -> bool:
+        from tongban.cases.constants import BAD_RATING_MAX
+
+        return self.score <= BAD_RATING_MAX

@@ -12,7 +12,7 @@ from django.utils import timezone
 from tongban.accounts.models import User
 from tongban.cases import access
 from tongban.cases.constants import FINAL_STATUSES, PAUSED_STATUSES, CaseStatus, DueMark
-from tongban.cases.models import Case, CaseEvent, CaseMaterial, CorrectionNotice
+from tongban.cases.models import Case, CaseEvent, CaseMaterial, CaseRating, CorrectionNotice
 from tongban.core import workdays
 
 # Statuses in a reviewer's working queue, i.e. waiting for the authority.
@@ -140,6 +140,7 @@ class CaseDetail:
     notices: list[CorrectionNotice]
     open_notice: CorrectionNotice | None
     mark: str
+    rating: CaseRating | None = None  # 好差评, once the case is finished
 
 
 def case_detail(*, user: User, number: str) -> CaseDetail:
@@ -162,7 +163,8 @@ def case_detail_of(case: Case) -> CaseDetail:
     materials = list(case.materials.all())
     notices = list(case.correction_notices.all())
     open_notice = next((n for n in reversed(notices) if n.resolved_at is None), None)
-    return CaseDetail(case, events, materials, notices, open_notice, due_mark(case))
+    rating = CaseRating.objects.filter(case=case).first() if case.status in FINAL_STATUSES else None
+    return CaseDetail(case, events, materials, notices, open_notice, due_mark(case), rating)
 
 
 def case_material_for(*, user: User, number: str, material_id: int) -> CaseMaterial:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tongban.cases import error_codes as case_codes
+from tongban.cases.constants import BAD_REASONS, GOOD_REASONS, RATING_REASONS, RATING_SCORES
 from tongban.catalogue.constants import ServiceMode
 from tongban.certificates import error_codes as cert_codes
 from tongban.certificates.once_only import CertificateChoice
@@ -554,6 +555,31 @@ class CorrectionForm(ServiceErrorMixin, forms.Form):
         self.items_errors = [str(e.message) for e in exc.errors if e.field == "items"]
         rest = [e for e in exc.errors if e.field != "items"]
         super().apply_service_error(TongbanError(code=exc.code, message=exc.message, errors=rest))
+
+
+class RatingForm(ServiceErrorMixin, forms.Form):
+    """政务服务“好差评”: 1–5, the reasons that fit the score, and a comment."""
+
+    score = forms.TypedChoiceField(
+        label=_("评价"),
+        coerce=int,
+        choices=[(k, f"{k} · {v}") for k, v in sorted(RATING_SCORES.items(), reverse=True)],
+        widget=forms.RadioSelect,
+    )
+    reasons = forms.MultipleChoiceField(
+        label=_("评价理由"),
+        required=False,
+        choices=[
+            (_("满意的方面"), [(r, RATING_REASONS[r]) for r in GOOD_REASONS if r != "other"]),
+            (_("不满意的方面"), [(r, RATING_REASONS[r]) for r in BAD_REASONS if r != "other"]),
+            (_("其他"), [("other", RATING_REASONS["other"])]),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("评价为“不满意”或“非常不满意”时请至少选择一项不满意的理由。"),
+    )
+    comment = forms.CharField(
+        label=_("意见建议"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class QueueFilterForm(forms.Form):

@@ -25,6 +25,7 @@ urlpatterns = [
     path("me/cases/<str:number>/submitted/", applicant.case_submitted, name="case_submitted"),
     path("me/cases/<str:number>/resubmit/", applicant.case_resubmit, name="case_resubmit"),
     path("me/cases/<str:number>/withdraw/", applicant.case_withdraw, name="case_withdraw"),
+    path("me/cases/<str:number>/rate/", applicant.case_rate, name="case_rate"),
     path("me/certificates/", certificates.my_certificates, name="certificates"),
     path("me/certificates/<str:identifier>/", certificates.certificate_page, name="certificate"),
     path("me/certificates/<str:identifier>/pdf/", certificates.certificate_pdf, name="certificate_pdf"),

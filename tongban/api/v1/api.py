@@ -23,6 +23,7 @@ from tongban.api.v1.plans import router as plans_router
 from tongban.api.v1.proposals import router as proposals_router
 from tongban.cases import selectors as case_selectors
 from tongban.cases import services as case_services
+from tongban.cases.rating import case_rate as case_rate_service
 from tongban.catalogue import selectors as catalogue_selectors
 from tongban.certificates.once_only import CertificateChoice
 from tongban.core import workdays
@@ -329,6 +330,30 @@ def case_issue(request: HttpRequest, number: str, payload: s.NoteIn):
 def case_withdraw(request: HttpRequest, number: str, payload: s.ReasonIn):
     return _detail(
         request, case_services.case_withdraw(actor=request.auth, number=number, reason=payload.reason)
+    )
+
+
+@cases_router.post(
+    "/{number}/rating", response={201: s.RatingOut, **PROBLEM}, summary="政务服务“好差评”（办结后，每件一次）"
+)
+def case_rate(request: HttpRequest, number: str, payload: s.RatingIn):
+    rating = case_rate_service(
+        actor=request.auth,
+        number=number,
+        score=payload.score,
+        reasons=payload.reasons,
+        comment=payload.comment,
+    )
+    return Status(
+        201,
+        {
+            "number": number,
+            "score": rating.score,
+            "score_label": rating.get_score_label(),
+            "reasons": rating.reasons,
+            "comment": rating.comment,
+            "rated_at": rating.rated_at,
+        },
     )
 
 

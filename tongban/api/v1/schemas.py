@@ -207,6 +207,25 @@ class CertificateUseOut(Schema):
     verified_at: datetime
 
 
+class RatingIn(Schema):
+    score: int = Field(description="1 非常不满意 … 5 非常满意")
+    reasons: list[str] = Field(
+        default_factory=list,
+        description="理由代码：好评 told_once easy fast friendly few_materials；差评 not_told_once guide_wrong "
+        "many_trips slow unfriendly materials_repeated fees_unclear；other（须写意见）。差评至少一项。",
+    )
+    comment: str = ""
+
+
+class RatingOut(Schema):
+    number: str
+    score: int
+    score_label: str
+    reasons: list[str]
+    comment: str
+    rated_at: datetime
+
+
 class CaseDetailOut(CaseSummary):
     handling_org: str
     applicant_id_masked: str

@@ -13,13 +13,15 @@ from django.views.decorators.http import require_POST
 from tongban.cases import selectors as case_selectors
 from tongban.cases import services as case_services
 from tongban.cases.constants import TRANSITIONS, CaseAction
+from tongban.cases.rating import RATEABLE_STATUSES
+from tongban.cases.rating import case_rate as case_rate_service
 from tongban.catalogue import selectors as catalogue
 from tongban.certificates.presenters import picker_options
 from tongban.core.errors import NotFound, TongbanError
 from tongban.exchange.files import open_file
 from tongban.notifications.selectors import notifications_of
 from tongban.notifications.services import notifications_mark_read
-from tongban.web.forms import ApplicationForm, ResubmitForm, form_data_rows
+from tongban.web.forms import ApplicationForm, RatingForm, ResubmitForm, form_data_rows
 from tongban.web.views.common import forbidden, handles_errors, paginate, uploads_of, withdraw_confirmation
 
 
@@ -90,14 +92,18 @@ def my_cases(request):
     return render(request, "web/my_cases.html", {"page": page})
 
 
-def _case_page(request, number: str, *, resubmit_form=None, error=None, status=200):
+def _case_page(request, number: str, *, resubmit_form=None, rating_form=None, error=None, status=200):
     detail = case_selectors.case_detail(user=request.user, number=number)
     case = detail.case
     is_applicant = case.applicant_id == request.user.pk
     if resubmit_form is None and detail.open_notice is not None and is_applicant:
         resubmit_form = ResubmitForm(notice=detail.open_notice)
+    rateable = is_applicant and case.status in RATEABLE_STATUSES and not detail.rating
+    if rating_form is None and rateable:
+        rating_form = RatingForm()
     context = {
         "detail": detail,
+        "rating_form": rating_form if rateable else None,
         "case": case,
         "form_rows": form_data_rows(case.item.form_schema, case.form_data),
         "resubmit_form": resubmit_form if is_applicant else None,
@@ -133,6 +139,31 @@ def case_resubmit(request, number: str):
         messages.success(request, _("补正材料已提交，请等待审批部门处理。"))
         return redirect("web:case", number=number)
     return _case_page(request, number, resubmit_form=form, status=422)
+
+
+@require_POST
+@login_required
+@handles_errors
+def case_rate(request, number: str):
+    """政务服务“好差评” of a finished case, once."""
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            case_rate_service(
+                actor=request.user,
+                number=number,
+                score=form.cleaned_data["score"],
+                reasons=form.cleaned_data["reasons"],
+                comment=form.cleaned_data["comment"],
+            )
+        except NotFound:
+            raise
+        except TongbanError as exc:
+            form.apply_service_error(exc)
+            return _case_page(request, number, rating_form=form, error=exc, status=exc.status)
+        messages.success(request, _("感谢您的评价。"))
+        return redirect(reverse("web:case", args=[number]) + "#rating")
+    return _case_page(request, number, rating_form=form, status=422)
 
 
 @login_required
