@@ -1,7 +1,7 @@
 from django.urls import path
 
 from tongban.web import urls_plans, urls_proposals
-from tongban.web.views import accounts, applicant, bundles, certificates, portal, workbench
+from tongban.web.views import accounts, applicant, bundles, certificates, dashboards, portal, workbench
 
 app_name = "web"
 
@@ -54,6 +54,8 @@ urlpatterns = [
         certificates.issued_certificate_status,
         name="wb_certificate_status",
     ),
+    path("statistics/", dashboards.public_statistics, name="statistics"),
+    path("workbench/dashboard/", dashboards.supervisor_dashboard, name="wb_dashboard"),
     path("workbench/bundles/", bundles.supervised_bundles, name="wb_bundles"),
     path("workbench/bundles/<str:number>/", bundles.supervised_bundle, name="wb_bundle"),
     path(CASE, workbench.case_page, name="wb_case"),

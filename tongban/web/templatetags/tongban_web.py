@@ -95,3 +95,10 @@ def process_steps(process) -> list[dict]:
 @register.filter
 def yes_no(value) -> str:
     return _("是") if value else _("否")
+
+
+@register.inclusion_tag("web/includes/chart.html")
+def chart(name: str, title: str, option: dict):
+    """An ECharts chart drawn from ``option`` (see ``tongban.web.charts``); the caller puts the same
+    figures in a table with id ``<name>-table`` right after it."""
+    return {"name": name, "title": title, "option": option, "data_id": f"{name}-data"}
