@@ -88,3 +88,12 @@ def test_dashboard_is_for_supervisors_and_lists_the_bad_ratings(decided_cases, c
     page = client_for(supervisor).get(reverse("web:wb_dashboard")).content.decode()
     assert "待核实整改的差评" in page and decided_cases[1].number in page and "跑了三趟" in page
     assert decided_cases[0].number not in page  # a 5-star rating needs no follow-up
+
+
+def test_home_lists_the_most_used_items_of_the_city_and_the_delta(client, decided_cases, item):
+    page = client.get(reverse("web:home")).content.decode()
+    assert "合肥市热门事项" in page and "长三角热门事项" in page
+    popular = page.split("长三角热门事项")[1].split("</section>")[0]
+    assert item.name in popular
+    # Not while searching: then the results are what matters.
+    assert "热门事项" not in client.get(reverse("web:home") + "?q=营业").content.decode()

@@ -189,3 +189,39 @@ def bad_ratings_to_follow_up(*, cases: QuerySet[Case] | None = None, limit: int 
     if cases is not None:
         qs = qs.filter(case_id__in=cases.values("id"))
     return list(qs.select_related("case", "item", "handling_org").order_by("-rated_at")[:limit])
+
+
+# The home page asks on every view; the answer changes slowly, so each process keeps it a while.
+_POPULAR_CACHE: dict[tuple, tuple[float, list]] = {}
+POPULAR_SECONDS = 300
+POPULAR_DAYS = 90
+
+
+def popular_items(*, city_code: str | None = None, limit: int = 6) -> list:
+    """The items most applied for in the last 90 days at this node, in ``city_code`` or anywhere;
+    published items only. Cached per process for five minutes."""
+    import time
+
+    from tongban.catalogue.constants import ItemStatus
+    from tongban.catalogue.models import ServiceItem
+
+    key = (city_code, limit)
+    hit = _POPULAR_CACHE.get(key)
+    if hit and time.monotonic() - hit[0] < POPULAR_SECONDS:
+        return hit[1]
+    since = timezone.now() - dt.timedelta(days=POPULAR_DAYS)
+    counts = Case.objects.filter(submitted_at__gte=since, joint_parent__isnull=True)
+    if city_code:
+        counts = counts.filter(item__city_code=city_code)
+    top = list(counts.values_list("item_id").annotate(n=Count("id")).order_by("-n", "item_id")[: limit * 2])
+    order = {item_id: i for i, (item_id, _n) in enumerate(top)}
+    items = sorted(
+        ServiceItem.objects.filter(pk__in=order, status=ItemStatus.PUBLISHED).select_related("authority"),
+        key=lambda item: order[item.pk],
+    )[:limit]
+    _POPULAR_CACHE[key] = (time.monotonic(), items)
+    return items
+
+
+def popular_cache_clear() -> None:
+    _POPULAR_CACHE.clear()

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from tongban.accounts.services import preferences_set
+from tongban.cases import statistics
 from tongban.catalogue import selectors as catalogue
 from tongban.catalogue.search import COUNT_CAP
 from tongban.web.forms import ItemSearchForm
@@ -30,6 +31,15 @@ def home(request):
     page = paginate(request, items)
     city_names = {c.code: c.name for c in cities}
     rows = [(item, city_names.get(item.city_code, item.city_code)) for item in page.object_list]
+    searched = bool(q or city or mode)
+    popular = {}
+    if not searched and page.number == 1:
+        # 本市 and 全域 most-used items: a visitor's city is this node's; so is a signed-in user's.
+        popular = {
+            "city": statistics.popular_items(city_code=settings.NODE_CODE),
+            "delta": statistics.popular_items(),
+            "city_name": city_names.get(settings.NODE_CODE, ""),
+        }
     return render(
         request,
         "web/home.html",
@@ -37,7 +47,8 @@ def home(request):
             "form": form,
             "page": page,
             "rows": rows,
-            "searched": bool(q or city or mode),
+            "searched": searched,
+            "popular": popular,
             # a broad query's count stops at a cap (see catalogue.search.COUNT_CAP)
             "count_capped": getattr(items, "count_capped", False),
             "count_cap": COUNT_CAP,
