@@ -134,6 +134,23 @@ def test_citizen_registers_applies_gets_correction_and_is_approved(page, catalog
         expect(timeline.get_by_text(step, exact=True).first).to_be_visible()
     shot(page, "case-timeline")
 
+    # 8. the certificate the decision issued is in 我的证照, and its PDF downloads
+    page.get_by_role("link", name="我的证照").click()
+    page.get_by_role("link", name=re.compile("无犯罪记录证明")).first.click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("下载.*PDF")).first.click()
+    assert download.value.suggested_filename.endswith(".pdf")
+    assert open(download.value.path(), "rb").read(5) == b"%PDF-"
+
+    # 9. 好差评: the applicant rates the finished case
+    page.goto(page.base + f"/me/cases/{number}/")
+    page.get_by_label(re.compile("^5 · 非常满意")).check()
+    page.get_by_label("办理速度快").check()
+    field(page, "意见建议").fill("补正一次说清楚，办理很快")
+    page.get_by_role("button", name="提交评价").click()
+    expect(page.get_by_text("您的评价：5 星（非常满意）")).to_be_visible()
+    shot(page, "case-rated")
+
 
 def test_window_clerk_takes_in_an_application_for_another_city(page, catalogue):
     item = next(

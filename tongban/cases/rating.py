@@ -27,8 +27,9 @@ from tongban.cases.models import Case, CaseEvent, CaseRating
 from tongban.core import audit
 from tongban.core.errors import Conflict, FieldError, Forbidden, InvalidInput
 
-# Withdrawn cases are not rated: nothing was handled.
-RATEABLE_STATUSES = FINAL_STATUSES - {CaseStatus.WITHDRAWN}
+# Rated once decided (准予 counts: the applicant has the decision, issuing is the authority's
+# follow-up); withdrawn cases are not rated, nothing was handled.
+RATEABLE_STATUSES = (FINAL_STATUSES | {CaseStatus.APPROVED}) - {CaseStatus.WITHDRAWN}
 COMMENT_MAX = 500
 
 

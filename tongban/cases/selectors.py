@@ -163,7 +163,8 @@ def case_detail_of(case: Case) -> CaseDetail:
     materials = list(case.materials.all())
     notices = list(case.correction_notices.all())
     open_notice = next((n for n in reversed(notices) if n.resolved_at is None), None)
-    rating = CaseRating.objects.filter(case=case).first() if case.status in FINAL_STATUSES else None
+    decided = case.status in FINAL_STATUSES or case.status == CaseStatus.APPROVED
+    rating = CaseRating.objects.filter(case=case).first() if decided else None
     return CaseDetail(case, events, materials, notices, open_notice, due_mark(case), rating)
 
 

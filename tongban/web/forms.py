@@ -222,6 +222,10 @@ def _schema_field(spec: dict, *, required: bool) -> forms.Field:
     attrs = dict(html_required)
     if spec.get("maxLength"):
         attrs["maxlength"] = spec["maxLength"]
+    if spec.get("pattern", "").startswith("^") and spec["pattern"].endswith("$"):
+        # Checked as the applicant types (tongban.js); the server checks the schema again.
+        attrs["pattern"] = spec["pattern"][1:-1]
+        attrs["data-pattern-message"] = gettext("格式不正确：%(what)s") % {"what": spec.get("title", "")}
     long_text = spec.get("format") == "textarea" or (spec.get("maxLength") or 0) >= LONG_TEXT_MIN_LENGTH
     if long_text:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 4, **attrs}), strip=True, **common)
