@@ -165,3 +165,20 @@ def test_resubmission_must_bring_every_material_asked_for(citizen, citizen_clien
     assert "补正告知要求的材料尚未提交：经营场所使用证明。" in page
     assert 'id="id_m_M02_error"' in page
     assert "已重新扫描</textarea>" in page
+
+
+def test_a_second_tab_submitting_the_same_item_makes_one_case(citizen, citizen_client, item):
+    import re as _re
+
+    def token_of(page: str) -> str:
+        return _re.search(r'name="client_token" value="([0-9a-f]{32})"', page).group(1)
+
+    first_tab = token_of(citizen_client.get(_apply_url(item)).content.decode())
+    second_tab = token_of(citizen_client.get(_apply_url(item)).content.decode())
+    assert first_tab == second_tab
+    one = citizen_client.post(_apply_url(item), application_post(first_tab))
+    two = citizen_client.post(_apply_url(item), application_post(second_tab))
+    assert one.status_code == two.status_code == 302 and one["Location"] == two["Location"]
+    assert Case.objects.filter(applicant=citizen).count() == 1
+    # Once submitted, the next application of the item is a new one.
+    assert token_of(citizen_client.get(_apply_url(item)).content.decode()) != first_tab

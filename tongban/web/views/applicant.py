@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
@@ -35,6 +37,9 @@ def apply(request, code: str):
     materials = catalogue.item_materials(item)
     certificates = picker_options(request.user, materials)
     error = None
+    # One submission token per item and session: a second tab, a double click or a resent form
+    # carry the same token, and the service makes one case of them.
+    token_key = f"apply_token:{code}"
     if request.method == "POST":
         form = ApplicationForm(
             request.POST,
@@ -62,6 +67,7 @@ def apply(request, code: str):
                 error = exc
                 form.apply_service_error(exc)
             else:
+                request.session.pop(token_key, None)  # the next application of this item is a new one
                 return redirect("web:case_submitted", number=case.number)
     else:
         form = ApplicationForm(
@@ -69,6 +75,7 @@ def apply(request, code: str):
             materials=materials,
             partner_cities=catalogue.joint_partner_cities(item=item),
             certificates=certificates,
+            initial={"client_token": request.session.setdefault(token_key, uuid.uuid4().hex)},
         )
     status = error.status if error else (422 if form.is_bound else 200)
     return render(

@@ -9,6 +9,7 @@ which shows the same thing.
 
 from __future__ import annotations
 
+import uuid
 from functools import wraps
 
 from django import forms
@@ -65,6 +66,7 @@ def bundle_apply(request, key: str):
     needed = needed_form_fields(definition)
     steps = definition_steps([definition])[definition.pk]
     error = None
+    token_key = f"bundle_token:{key}"  # one per bundle and session: a second tab makes one bundle
     if request.method == "POST":
         form = BundleForm(request.POST, request.FILES, definition=definition, uploads=uploads, needed=needed)
         if form.is_valid():
@@ -87,9 +89,15 @@ def bundle_apply(request, key: str):
                 form.apply_service_error(exc)
             else:
                 messages.success(request, _("申请已提交，各环节将按顺序自动办理。"))
+                request.session.pop(token_key, None)
                 return redirect("web:bundle", number=bundle.number)
     else:
-        form = BundleForm(definition=definition, uploads=uploads, needed=needed)
+        form = BundleForm(
+            definition=definition,
+            uploads=uploads,
+            needed=needed,
+            initial={"client_token": request.session.setdefault(token_key, uuid.uuid4().hex)},
+        )
     status = error.status if error else (422 if form.is_bound else 200)
     context = {"definition": definition, "steps": steps, "form": form, "error": error}
     return render(request, "web/bundles/apply.html", context, status=status)
