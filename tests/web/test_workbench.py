@@ -240,3 +240,61 @@ def test_a_window_clerk_takes_an_application_in(clerk_client, reviewer_client, c
 def test_intake_is_for_window_clerks_only(reviewer_client, citizen_client):
     assert reviewer_client.get(reverse("web:wb_intake")).status_code == 403
     assert citizen_client.get(reverse("web:wb_intake")).status_code == 403
+
+
+def test_batch_accept_does_each_case_and_says_which_were_refused(
+    citizen_client, reviewer, reviewer_client, item
+):
+    first, second, third = (_submit(citizen_client, item) for _ in range(3))
+    case_services.case_accept(actor=reviewer, number=third.number)  # a colleague was quicker
+    queue = reviewer_client.get(reverse("web:workbench")).content.decode()
+    assert f'value="{first.number}" form="batch-form"' in queue and "批量办理" in queue
+    response = reviewer_client.post(
+        reverse("web:wb_batch"),
+        {
+            "action": "accept",
+            "numbers": [first.number, second.number, third.number],
+            "next": "/workbench/?status=submitted",
+        },
+        follow=True,
+    )
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == "/workbench/?status=submitted"
+    assert "已办理 2 件" in page and f"{third.number} 未办理" in page
+    assert set(Case.objects.filter(status=CaseStatus.ACCEPTED).values_list("number", flat=True)) == {
+        first.number,
+        second.number,
+        third.number,
+    }
+    assert Case.objects.get(pk=first.pk).events.filter(action="accept").count() == 1
+
+
+def test_batch_refuses_actions_that_need_reasons_and_empty_selections(citizen_client, reviewer_client, item):
+    case = _submit(citizen_client, item)
+    page = reviewer_client.post(
+        reverse("web:wb_batch"), {"action": "reject_intake", "numbers": [case.number]}, follow=True
+    ).content.decode()
+    assert "不能批量办理" in page
+    page = reviewer_client.post(reverse("web:wb_batch"), {"action": "accept"}, follow=True).content.decode()
+    assert "请至少选择一件办件" in page
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.SUBMITTED
+
+
+def test_batch_is_for_staff_and_a_clerk_sees_no_batch_form(citizen_client, clerk_client, item):
+    case = _submit(citizen_client, item)
+    assert (
+        citizen_client.post(
+            reverse("web:wb_batch"), {"action": "accept", "numbers": [case.number]}
+        ).status_code
+        == 403
+    )
+    assert "batch-form" not in clerk_client.get(reverse("web:workbench")).content.decode()
+
+
+def test_case_page_previews_pdf_and_image_materials_inline(citizen_client, reviewer_client, item):
+    case = _submit(citizen_client, item)
+    page = reviewer_client.get(reverse("web:wb_case", args=[case.number])).content.decode()
+    assert '<iframe class="preview__frame"' in page and '<img class="preview__image"' in page
+    material = case.materials.get(content_type="application/pdf")
+    response = reviewer_client.get(reverse("web:material", args=[case.number, material.pk]))
+    assert response["X-Frame-Options"] == "SAMEORIGIN" and response["Content-Type"] == "application/pdf"

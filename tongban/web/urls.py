@@ -47,6 +47,7 @@ urlpatterns = [
     # The workbench (staff).
     path("workbench/", workbench.queue, name="workbench"),
     path("workbench/intake/", workbench.intake, name="wb_intake"),
+    path("workbench/batch/", workbench.batch, name="wb_batch"),
     path("workbench/certificates/", certificates.issued_certificates, name="wb_certificates"),
     path("workbench/certificates/<str:identifier>/", certificates.issued_certificate, name="wb_certificate"),
     path(

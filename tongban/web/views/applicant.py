@@ -10,6 +10,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from tongban.cases import selectors as case_selectors
@@ -190,6 +191,7 @@ def case_withdraw(request, number: str):
 
 @login_required
 @handles_errors
+@xframe_options_sameorigin  # previewed inline on the case pages (PDF in a frame)
 def material_download(request, number: str, material_id: int):
     """A handed-in material, shown in the browser, to whoever may see the case."""
     material = case_selectors.case_material_for(user=request.user, number=number, material_id=material_id)

@@ -15,12 +15,14 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from tongban.accounts.constants import Role
 from tongban.cases import access
 from tongban.cases import selectors as case_selectors
 from tongban.cases import services as case_services
+from tongban.cases.batch import case_batch_apply
 from tongban.cases.constants import TRANSITIONS, CaseAction, CaseStatus, DueMark
 from tongban.catalogue import selectors as catalogue
 from tongban.core.errors import Forbidden, NotFound, TongbanError
@@ -35,9 +37,11 @@ from tongban.web.forms import (
     form_data_rows,
 )
 from tongban.web.templatetags.tongban_web import DUE_ICON, DUE_TONE, STATUS_TONE
-from tongban.web.views.common import forbidden, handles_errors, staff_required, uploads_of
+from tongban.web.views.common import forbidden, handles_errors, safe_next, staff_required, uploads_of
 
 QUEUE_PAGE_SIZE = 50
+# Statuses a case can be in for a batch action (受理 from 已提交, 开始审查 from 已受理).
+BATCHABLE_STATUSES = frozenset({CaseStatus.SUBMITTED, CaseStatus.ACCEPTED})
 A = CaseAction
 
 
@@ -72,7 +76,35 @@ def queue(request):
         paginator.count = cases.count()
     page = paginator.get_page(request.GET.get("page"))
     page.object_list = _queue_rows(page.object_list)
-    return render(request, "web/workbench/queue.html", {"form": form, "page": page})
+    can_batch = user.has_role(Role.REVIEWER)
+    return render(
+        request,
+        "web/workbench/queue.html",
+        {"form": form, "page": page, "can_batch": can_batch, "next": request.get_full_path()},
+    )
+
+
+@require_POST
+@staff_required
+def batch(request):
+    """批量受理 / 批量开始审查 of the cases ticked in the queue."""
+    back = safe_next(request, fallback="web:workbench")
+    try:
+        result = case_batch_apply(
+            actor=request.user, numbers=request.POST.getlist("numbers"), action=request.POST.get("action", "")
+        )
+    except TongbanError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    if result.done:
+        messages.success(
+            request,
+            ngettext("已办理 %(n)d 件：%(numbers)s", "已办理 %(n)d 件：%(numbers)s", len(result.done))
+            % {"n": len(result.done), "numbers": "、".join(result.done)},
+        )
+    for number, message in result.refused:
+        messages.error(request, _("%(number)s 未办理：%(message)s") % {"number": number, "message": message})
+    return redirect(back)
 
 
 def _queue_rows(rows) -> list[dict]:
@@ -104,6 +136,7 @@ def _queue_rows(rows) -> list[dict]:
                 "due_tone": DUE_TONE.get(mark, "info"),
                 "due_label": due_labels[mark],
                 "due_icon": DUE_ICON.get(mark, ""),
+                "batchable": status in BATCHABLE_STATUSES,
             }
         )
     return out
