@@ -43,19 +43,31 @@ OFFICIAL_NAMES = {
 # Fallback names for Word, in w:rFonts/w:altName-like order (documented; Word itself substitutes).
 OFFICIAL_FILES = {
     XBS: ("FZXBSJW.TTF", "FZXBSJW--GB1-0.ttf", "方正小标宋简体.ttf", "方正小标宋_GBK.ttf", "FZXBSK.TTF"),
-    FANGSONG: ("仿宋_GB2312.ttf", "FangSong_GB2312.ttf", "fsgb2312.ttf", "simfang.ttf", "仿宋.ttf", "STFANGSO.TTF"),
+    FANGSONG: (
+        "仿宋_GB2312.ttf",
+        "FangSong_GB2312.ttf",
+        "fsgb2312.ttf",
+        "simfang.ttf",
+        "仿宋.ttf",
+        "STFANGSO.TTF",
+    ),
     HEI: ("simhei.ttf", "黑体.ttf", "FZHTJW.TTF", "STHEITI.TTF"),
     KAI: ("楷体_GB2312.ttf", "KaiTi_GB2312.ttf", "kaiti_gb2312.ttf", "simkai.ttf", "楷体.ttf", "STKAITI.TTF"),
     SONG: ("simsun.ttc", "simsun.ttf", "宋体.ttf", "STSONG.TTF"),
 }
 # Other TrueType-outline Chinese fonts (step 2), serif-like first for the serif roles.
 _SERIF_FALLBACKS = ("uming.ttc", "NotoSerifSC-Regular.ttf", "simsun.ttc", "DroidSansFallbackFull.ttf")
-_SANS_FALLBACKS = ("wqy-zenhei.ttc", "wqy-microhei.ttc", "NotoSansSC-Regular.ttf", "DroidSansFallbackFull.ttf")
+_SANS_FALLBACKS = (
+    "wqy-zenhei.ttc",
+    "wqy-microhei.ttc",
+    "NotoSansSC-Regular.ttf",
+    "DroidSansFallbackFull.ttf",
+)
 GENERIC_FILES = {
     XBS: _SERIF_FALLBACKS + _SANS_FALLBACKS,
     FANGSONG: _SERIF_FALLBACKS + _SANS_FALLBACKS,
     HEI: _SANS_FALLBACKS + _SERIF_FALLBACKS,
-    KAI: ("ukai.ttc",) + _SERIF_FALLBACKS + _SANS_FALLBACKS,
+    KAI: ("ukai.ttc", *_SERIF_FALLBACKS, *_SANS_FALLBACKS),
     SONG: _SERIF_FALLBACKS + _SANS_FALLBACKS,
 }
 # Roles whose official face is heavier than the fallback: drawn with a stroked outline then.

@@ -70,7 +70,9 @@ class _Writer:
         self.letter = letter
         self.fonts = fonts
         self.buf = io.BytesIO()
-        self.c = canvas.Canvas(self.buf, pagesize=(L.PAGE_WIDTH, L.PAGE_HEIGHT), invariant=1, pageCompression=1)
+        self.c = canvas.Canvas(
+            self.buf, pagesize=(L.PAGE_WIDTH, L.PAGE_HEIGHT), invariant=1, pageCompression=1
+        )
         self.c.setTitle(letter.title)
         self.c.setAuthor(letter.issuer)
         self.c.setSubject(letter.document_number)
@@ -142,7 +144,9 @@ class _Writer:
     def paragraph(self, runs, *, size: float = L.SIZE_3, indent: bool = True, align: str = "justify"):
         spacing = L.CHAR_PITCH - size if size == L.SIZE_3 else 0.0
         lead = L.INDENT_CHARS * L.CHAR_PITCH if indent else 0.0
-        for i, line in enumerate(self.lines(runs, size, spacing=spacing, first=L.TEXT_WIDTH - lead, rest=L.TEXT_WIDTH)):
+        for i, line in enumerate(
+            self.lines(runs, size, spacing=spacing, first=L.TEXT_WIDTH - lead, rest=L.TEXT_WIDTH)
+        ):
             if not self.room(1):
                 self.new_page()
             x = L.MARGIN_LEFT + (lead if i == 0 else 0.0)
@@ -186,7 +190,12 @@ class _Writer:
         self.blank(top_lines)
         for line in title_lines(title, lambda t: self.width(t, ct.XBS, L.SIZE_2), L.TEXT_WIDTH):
             w = self.width(line, ct.XBS, L.SIZE_2)
-            self.text([(line, ct.XBS)], L.MARGIN_LEFT + (L.TEXT_WIDTH - w) / 2, self.baseline(self.top, L.SIZE_2), L.SIZE_2)
+            self.text(
+                [(line, ct.XBS)],
+                L.MARGIN_LEFT + (L.TEXT_WIDTH - w) / 2,
+                self.baseline(self.top, L.SIZE_2),
+                L.SIZE_2,
+            )
             self.top += L.LINE_PITCH
 
     def closing(self):
@@ -198,7 +207,10 @@ class _Writer:
         paras += [list(p.runs) for p in ct.closing_paragraphs(letter)]
         spacing = L.CHAR_PITCH - L.SIZE_3
         lead = L.INDENT_CHARS * L.CHAR_PITCH
-        count = sum(len(self.lines(p, L.SIZE_3, spacing=spacing, first=L.TEXT_WIDTH - lead, rest=L.TEXT_WIDTH)) for p in paras)
+        count = sum(
+            len(self.lines(p, L.SIZE_3, spacing=spacing, first=L.TEXT_WIDTH - lead, rest=L.TEXT_WIDTH))
+            for p in paras
+        )
         if not self.room(1 + count + L.SEAL_GAP_LINES + 2):
             self.new_page()
         else:
@@ -215,7 +227,9 @@ class _Writer:
         signer_x = min(centre - signer_w / 2, RIGHT - signer_w)
         self.text([(signer, ct.FANGSONG)], signer_x, self.baseline(self.top, L.SIZE_3), L.SIZE_3, spacing)
         self.top += L.LINE_PITCH
-        self.text([(date, ct.FANGSONG)], date_right - date_w, self.baseline(self.top, L.SIZE_3), L.SIZE_3, spacing)
+        self.text(
+            [(date, ct.FANGSONG)], date_right - date_w, self.baseline(self.top, L.SIZE_3), L.SIZE_3, spacing
+        )
         self.top += L.LINE_PITCH
 
     def closing_block(self):
@@ -226,7 +240,13 @@ class _Writer:
             return
         side = L.COPY_TO_SIDE_CHARS * L.SIZE_4
         hang = self.width("抄送：", ct.FANGSONG, L.SIZE_4)
-        lines = self.lines([(line, ct.FANGSONG)], L.SIZE_4, spacing=0.0, first=L.TEXT_WIDTH - 2 * side, rest=L.TEXT_WIDTH - 2 * side - hang)
+        lines = self.lines(
+            [(line, ct.FANGSONG)],
+            L.SIZE_4,
+            spacing=0.0,
+            first=L.TEXT_WIDTH - 2 * side,
+            rest=L.TEXT_WIDTH - 2 * side - hang,
+        )
         height = len(lines) * L.COPY_TO_LINE_PITCH
         if self.top + L.LINE_PITCH > BOTTOM - height:
             self.new_page()
@@ -257,17 +277,27 @@ class _Writer:
             x.append(x[-1] + w)
         rows = [
             [(0, 1, f["subject_label"], "center"), (1, 3, f["subject"], "left")],
-            [(0, 1, "编号", "center"), (1, 1, f["number"], "center"), (2, 1, f["proposer_label"], "center"), (3, 1, f["proposer"], "center")],
+            [
+                (0, 1, "编号", "center"),
+                (1, 1, f["number"], "center"),
+                (2, 1, f["proposer_label"], "center"),
+                (3, 1, f["proposer"], "center"),
+            ],
             [(0, 1, "承办单位", "center"), (1, 3, f["unit"], "left")],
             [(0, 1, "办复类别", "center"), (1, 3, f["reply_class"], "left")],
             [(0, 1, "征询事项", "center")] + [(i + 1, 1, c, "center") for i, c in enumerate(f["choices"])],
         ]
-        rows += [[(0, 1, q, "center")] + [(i + 1, 1, ct.BOX, "center") for i in range(3)] for q in f["questions"]]
+        rows += [
+            [(0, 1, q, "center")] + [(i + 1, 1, ct.BOX, "center") for i in range(3)] for q in f["questions"]
+        ]
         top = self.top
         c = self.c
         c.setLineWidth(0.75)
         for row in rows:
-            laid = [(col, span, self.cell_lines(text, sum(FORM_COLS[col : col + span]) - 2 * FORM_PAD), align) for col, span, text, align in row]
+            laid = [
+                (col, span, self.cell_lines(text, sum(FORM_COLS[col : col + span]) - 2 * FORM_PAD), align)
+                for col, span, text, align in row
+            ]
             height = max(12 * L.MM, max(len(ls) for _, _, ls, _ in laid) * FORM_PITCH + 2 * FORM_PAD)
             for col, span, ls, align in laid:
                 self.cell(x[col], x[col + span], top, height, ls, align)
@@ -276,7 +306,14 @@ class _Writer:
         note = self.cell_lines(f["note"], L.TEXT_WIDTH)
         sign_h = 18 * L.MM
         comments_h = max(30 * L.MM, BOTTOM - top - sign_h - FORM_PAD - len(note) * FORM_PITCH)
-        self.cell(x[0], x[1], top, comments_h, self.cell_lines(f["comments_label"], FORM_COLS[0] - 2 * FORM_PAD), "center")
+        self.cell(
+            x[0],
+            x[1],
+            top,
+            comments_h,
+            self.cell_lines(f["comments_label"], FORM_COLS[0] - 2 * FORM_PAD),
+            "center",
+        )
         self.cell(x[1], x[4], top, comments_h, [], "left")
         top += comments_h
         self.cell(x[0], x[4], top, sign_h, [], "left")
@@ -339,7 +376,9 @@ def title_lines(title: str, width, max_width: float) -> list[str]:
             best, best_score = [a.strip(), b.strip()], score
     if best:
         return best
-    lines = break_lines([(title, "t")], width=lambda t, r: width(t), spacing=0.0, first=max_width, rest=max_width)
+    lines = break_lines(
+        [(title, "t")], width=lambda t, r: width(t), spacing=0.0, first=max_width, rest=max_width
+    )
     return [ln.text for ln in lines]
 
 

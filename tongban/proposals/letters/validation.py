@@ -24,7 +24,7 @@ LABEL_PATTERNS = {
 
 
 def normalise_class(value: str) -> str:
-    """"B", "b", "B类", " B 类" → "B"."""
+    """ "B", "b", "B类", " B 类" → "B"."""
     return (value or "").strip().removesuffix("类").strip().upper()
 
 
