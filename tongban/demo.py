@@ -155,6 +155,9 @@ def demo_prepare(*, cities: set[str] | None = None, certificates: bool = True) -
 
     reference_bundles_load(cities=cities)
     accounts = demo_accounts_ensure()
+    from tongban.demo_activity import demo_activity_ensure
+
+    demo_activity_ensure()
     if certificates:  # a federation node issues only once its key is in the trust list
         demo_certificates_ensure()
     return accounts

@@ -134,3 +134,14 @@ def test_a_decision_that_cannot_issue_rolls_back_whole(world, settings):
     case.refresh_from_db()
     assert case.status == "accepted"
     assert not Certificate.objects.filter(source_case=case).exists()
+
+
+def test_a_field_mapped_from_the_items_city_takes_the_city_name():
+    """社会保障卡's 发卡地 comes from ``item.city_name``: the division's name, not its code."""
+    from types import SimpleNamespace
+
+    from tongban.certificates.services import _source_value
+
+    case = SimpleNamespace(item=SimpleNamespace(city_code="340100", name="社会保障卡申领"))
+    assert _source_value("item.city_name", case) == "合肥市"
+    assert _source_value("item.name", case) == "社会保障卡申领"

@@ -405,7 +405,11 @@ def _source_value(source: str, case) -> str | None:
     elif scope == "item":
         from tongban.regions import divisions
 
-        value = {"name": case.item.name, "city_name": divisions.name_of(case.item.city_code)}.get(name)
+        if name == "city_name":
+            division = divisions.lookup(case.item.city_code)
+            value = division.name if division else case.item.city_code
+        else:
+            value = {"name": case.item.name}.get(name)
     else:
         value = None
     if value in (None, ""):
