@@ -24,7 +24,7 @@ def _fresh_process_caches():
     """Each test gets a new database; what a process caches about its database is forgotten between
     tests as it would be between processes."""
     from tongban.bundles.definitions import caches_clear as bundle_caches_clear
-    from tongban.cases.statistics import popular_cache_clear
+    from tongban.cases.statistics import popular_cache_clear, statistics_cache_clear
     from tongban.certificates.selectors import invalidate_status_cache
     from tongban.certificates.services import caches_clear
     from tongban.exchange import keys
@@ -32,6 +32,7 @@ def _fresh_process_caches():
     caches_clear()
     bundle_caches_clear()
     popular_cache_clear()
+    statistics_cache_clear()
     invalidate_status_cache()
     keys.invalidate_cache()
     yield

@@ -272,3 +272,16 @@ def test_parse_date_accepts_only_valid_iso_dates(text):
     with pytest.raises(InvalidInput) as exc:
         workdays.parse_date(text)
     assert exc.value.code == error_codes.INVALID_DATE
+
+
+def test_every_day_of_the_package_range_agrees_with_chinesecalendar():
+    """The working-day rule reads chinesecalendar's tables directly (for speed): same answer every day."""
+    import chinese_calendar
+
+    from tongban.core import workdays as w
+
+    day = dt.date(w.PACKAGE_FIRST_YEAR, 1, 1)
+    snap = w._Snapshot(overrides={}, loaded_years=frozenset(), taken_at=0)
+    while day.year <= w.PACKAGE_LAST_YEAR:
+        assert w._is_workday(day, snap) == chinese_calendar.is_workday(day), day
+        day += dt.timedelta(days=1)

@@ -97,3 +97,12 @@ def test_home_lists_the_most_used_items_of_the_city_and_the_delta(client, decide
     assert item.name in popular
     # Not while searching: then the results are what matters.
     assert "热门事项" not in client.get(reverse("web:home") + "?q=营业").content.decode()
+
+
+def test_the_statistics_follow_a_new_case_at_once(client, decided_cases, citizen_client, item):
+    def total(page: str) -> str:
+        return re.search(r"<dt>办件总数</dt><dd>(\d+)</dd>", page).group(1)
+
+    assert total(client.get(reverse("web:statistics")).content.decode()) == "3"
+    _apply(citizen_client, item)
+    assert total(client.get(reverse("web:statistics")).content.decode()) == "4"

@@ -225,3 +225,26 @@ def popular_items(*, city_code: str | None = None, limit: int = 6) -> list:
 
 def popular_cache_clear() -> None:
     _POPULAR_CACHE.clear()
+
+
+_STATS_CACHE: dict[str, tuple[tuple, CaseStatistics]] = {}
+
+
+def case_statistics_current() -> CaseStatistics:
+    """``case_statistics()`` of the whole node, recomputed only when a case or rating changed since
+    (one small query tells): the public page and the dashboards are read far more than cases change."""
+    from django.db.models import Max
+
+    cases = Case.objects.aggregate(n=Count("id"), last=Max("updated_at"))
+    ratings = CaseRating.objects.aggregate(n=Count("id"), last=Max("id"))
+    version = (cases["n"], cases["last"], ratings["n"], ratings["last"], timezone.localdate())
+    hit = _STATS_CACHE.get("node")
+    if hit and hit[0] == version:
+        return hit[1]
+    stats = case_statistics()
+    _STATS_CACHE["node"] = (version, stats)
+    return stats
+
+
+def statistics_cache_clear() -> None:
+    _STATS_CACHE.clear()

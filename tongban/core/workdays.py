@@ -130,11 +130,18 @@ def last_known_date() -> dt.date:
     return dt.date(year, 12, 31)
 
 
+# chinesecalendar's own tables, read once: its is_workday() checks the year range with min() and
+# max() over every holiday on each call, which was most of the time of a long count.
+_PACKAGE_HOLIDAYS = frozenset(chinese_calendar.holidays)
+_PACKAGE_WORKDAYS = frozenset(chinese_calendar.workdays)
+
+
 def _is_workday(d: dt.date, snap: _Snapshot) -> bool:
     if d in snap.overrides:
         return snap.overrides[d]
     if PACKAGE_FIRST_YEAR <= d.year <= PACKAGE_LAST_YEAR:
-        return chinese_calendar.is_workday(d)
+        # The package's rule: a 调休 working day, or Monday–Friday that is not a holiday.
+        return d in _PACKAGE_WORKDAYS or (d.weekday() < 5 and d not in _PACKAGE_HOLIDAYS)
     return d.weekday() < 5
 
 

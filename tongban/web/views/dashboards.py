@@ -61,7 +61,7 @@ def _context(stats) -> dict:
 
 def public_statistics(request):
     """政务服务数据公开: what this node handled in the last 12 months, for anyone."""
-    return render(request, "web/statistics/public.html", _context(statistics.case_statistics()))
+    return render(request, "web/statistics/public.html", _context(statistics.case_statistics_current()))
 
 
 @login_required
@@ -69,6 +69,6 @@ def supervisor_dashboard(request):
     """The supervisors' dashboard: the same figures, the 差评 to follow up, links to the plans'."""
     if not can_supervise(request.user):
         return forbidden(request, _("数据看板仅供督查人员和管理员查看。"))
-    context = _context(statistics.case_statistics())
+    context = _context(statistics.case_statistics_current())
     context["bad_ratings"] = statistics.bad_ratings_to_follow_up()
     return render(request, "web/workbench/dashboard.html", context)
