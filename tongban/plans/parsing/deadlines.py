@@ -22,7 +22,7 @@ def find_deadline(text: str) -> tuple[date, str] | None:
     best: tuple[date, str] | None = None
     for m in DEADLINE.finditer(norm):
         before = norm[m.start() - 1] if m.start() else ""
-        if before in "-—–~～至" or before.isdigit():
+        if before and (before in "-—–~～至" or before.isdigit()):
             continue
         after = norm[m.end() : m.end() + 2]
         if not (m["pre"] or m["end"] or m["before"] or after in _FOLLOWERS):
