@@ -187,7 +187,9 @@ def html_bytes(lines: list[str], *, encoding: str = "utf-8") -> bytes:
     return page.encode(encoding)
 
 
-def xlsx_bytes(rows: list[list], *, header=("任务序号", "所属部分", "任务内容", "牵头单位", "配合单位")) -> bytes:
+def xlsx_bytes(
+    rows: list[list], *, header=("任务序号", "所属部分", "任务内容", "牵头单位", "配合单位")
+) -> bytes:
     from openpyxl import Workbook
 
     book = Workbook()
@@ -214,7 +216,11 @@ def units(city):
     """Three responsible units (kind ``unit``) with valid 统一社会信用代码."""
     return {
         key: factories.organisation(name, kind="unit")
-        for key, name in (("kjj", "合肥市科学技术局"), ("jtj", "合肥市交通运输局"), ("fgw", "合肥市发展和改革委员会"))
+        for key, name in (
+            ("kjj", "合肥市科学技术局"),
+            ("jtj", "合肥市交通运输局"),
+            ("fgw", "合肥市发展和改革委员会"),
+        )
     }
 
 

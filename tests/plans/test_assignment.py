@@ -29,7 +29,10 @@ pytest_plugins = ("tests.plans.import_fixtures",)
 
 
 def units_of(task):
-    return {(a.organisation.name, a.role) for a in TaskAssignment.objects.filter(task=task).select_related("organisation")}
+    return {
+        (a.organisation.name, a.role)
+        for a in TaskAssignment.objects.filter(task=task).select_related("organisation")
+    }
 
 
 def test_assign_one_task_and_change_its_lead_is_recorded(seed_plan, units, office):
@@ -72,7 +75,12 @@ def test_assign_a_whole_part_by_area(seed_plan, units, office):
 
 
 def test_template_lists_every_task_with_current_units(seed_plan, units, office):
-    assignment_set(actor=office, task=PlanTask.objects.get(plan=seed_plan, number=3), lead=units["kjj"], co=[units["fgw"], units["jtj"]])
+    assignment_set(
+        actor=office,
+        task=PlanTask.objects.get(plan=seed_plan, number=3),
+        lead=units["kjj"],
+        co=[units["fgw"], units["jtj"]],
+    )
     book = load_workbook(io.BytesIO(assignment_template(plan=seed_plan)))
     sheet = book["责任分工"]
     rows = list(sheet.iter_rows(values_only=True))
@@ -132,7 +140,9 @@ def test_excel_errors_are_reported_by_row_and_column_and_nothing_changes(seed_pl
 
 def test_excel_with_wrong_columns_or_not_excel(seed_plan, office):
     with pytest.raises(InvalidInput) as exc:
-        assignment_import_excel(actor=office, plan=seed_plan, content=xlsx_bytes([[1, "x"]], header=("序号", "单位")))
+        assignment_import_excel(
+            actor=office, plan=seed_plan, content=xlsx_bytes([[1, "x"]], header=("序号", "单位"))
+        )
     assert exc.value.code == codes.EXCEL_INVALID and "牵头单位" in exc.value.message
     with pytest.raises(InvalidInput):
         assignment_import_excel(actor=office, plan=seed_plan, content=b"not an excel file")
@@ -166,7 +176,10 @@ def test_cli_template_and_import(seed_plan, units, tmp_path, capsys):
     book.save(out)
     call_command("plan", "assign-import", seed_plan.code, str(out))
     assert "已导入分工" in capsys.readouterr().out
-    assert units_of(PlanTask.objects.get(plan=seed_plan, number=1)) == {("合肥市科学技术局", "lead"), ("合肥市交通运输局", "co")}
+    assert units_of(PlanTask.objects.get(plan=seed_plan, number=1)) == {
+        ("合肥市科学技术局", "lead"),
+        ("合肥市交通运输局", "co"),
+    }
     sheet["D3"] = "没有这个单位"
     book.save(out)
     with pytest.raises(CommandError) as exc:

@@ -26,7 +26,15 @@ from tongban.core.models import AuditEntry
 from tongban.plans import error_codes as codes
 from tongban.plans.assignment import assignment_set
 from tongban.plans.importing import plan_import_preview, plan_import_save
-from tongban.plans.models import Indicator, Plan, PlanColumn, PlanImport, PlanSection, PlanTask, TaskAssignment
+from tongban.plans.models import (
+    Indicator,
+    Plan,
+    PlanColumn,
+    PlanImport,
+    PlanSection,
+    PlanTask,
+    TaskAssignment,
+)
 
 pytestmark = pytest.mark.django_db
 pytest_plugins = ("tests.plans.import_fixtures",)
@@ -61,7 +69,9 @@ def test_cli_dry_run_json_on_seed_001(run):
     assert summary["tasks"] == 210
     assert summary["tasks_per_part"] == SEED_TASKS_PER_PART
     assert summary["columns"] == 19
-    assert [{k: t[k] for k in ("indicator", "comparator", "value", "unit", "year")} for t in summary["targets"]] == SEED_TARGETS
+    assert [
+        {k: t[k] for k in ("indicator", "comparator", "value", "unit", "year")} for t in summary["targets"]
+    ] == SEED_TARGETS
     assert {p["kind"] for p in summary["problems"]} >= {"trailing_text", "garbled", "repeated"}
     assert summary["can_save"] is True
     assert not Plan.objects.exists()  # a dry run saves nothing
@@ -139,12 +149,16 @@ def test_reimport_updates_by_number_keeps_assignments_and_marks_removed(seed_pla
     assignment_set(actor=None, task=task12, lead=units["kjj"], co=[units["fgw"]])
     text = SEED.read_text(encoding="utf-8")
     amended = text.replace("(12)对接国家战略需求", "(12)紧密对接国家战略需求").replace(
-        "(208)加强与上海大都市圈对标对接,积极推进与南京都市圈协同发展,深化与杭州、宁波都市圈互动互补,共建长三角世界级城市群。", ""
+        "(208)加强与上海大都市圈对标对接,积极推进与南京都市圈协同发展,深化与杭州、宁波都市圈互动互补,共建长三角世界级城市群。",
+        "",
     )
     result = plan_import_save(actor=None, content=amended.encode(), filename="amended.txt", plan=plan)
     assert result.version == 2 and result.updated == [12] and result.removed == [208] and not result.created
     task12.refresh_from_db()
-    assert task12.text.startswith("紧密对接国家战略需求") and task12.pk == PlanTask.objects.get(plan=plan, number=12).pk
+    assert (
+        task12.text.startswith("紧密对接国家战略需求")
+        and task12.pk == PlanTask.objects.get(plan=plan, number=12).pk
+    )
     assert TaskAssignment.objects.filter(task=task12).count() == 2  # the units (and reports) stay
     removed = PlanTask.objects.get(plan=plan, number=208)
     assert removed.removed_at is not None  # never deleted
@@ -174,7 +188,9 @@ def test_amended_reimport_of_a_small_plan_moves_tasks_and_removes_a_section(db):
 
 
 def test_section_only_plan_saves_28_tasks(db):
-    plan = plan_import_save(actor=None, content=docx_bytes(section_plan().split("\n")), filename="yj.docx").plan
+    plan = plan_import_save(
+        actor=None, content=docx_bytes(section_plan().split("\n")), filename="yj.docx"
+    ).plan
     assert plan.tasks.count() == 28
     assert plan.code == "yj"
     assert plan.title == "关于推进示范区高质量发展的实施意见"

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from tests.plans.import_fixtures import SEED, SEED_TASKS_PER_PART, SEED_TARGETS, dot_plan, paren_plan, section_plan
+from tests.plans.import_fixtures import (
+    SEED,
+    SEED_TARGETS,
+    SEED_TASKS_PER_PART,
+    dot_plan,
+    paren_plan,
+    section_plan,
+)
 from tongban.plans.parsing import clause_target, paragraph_targets, parse_plan
 from tongban.plans.parsing.deadlines import find_deadline
 from tongban.plans.parsing.numerals import cn_to_int
@@ -27,7 +34,9 @@ def test_seed_structure_counts_parts_tasks_and_columns():
 
 def test_seed_interpretation_after_part_14_is_trailing_text_not_counted():
     plan = seed()
-    assert plan.trailing_text.startswith("关于《合肥市推动长三角地区更高质量一体化发展重点工作推进方案》的相关解读")
+    assert plan.trailing_text.startswith(
+        "关于《合肥市推动长三角地区更高质量一体化发展重点工作推进方案》的相关解读"
+    )
     assert "210条重点工作" in plan.trailing_text
     kinds = [p.kind for p in plan.problems]
     assert "trailing_text" in kinds
@@ -103,7 +112,10 @@ def test_sections_are_the_tasks_when_there_are_no_numbered_tasks():
     assert plan.tasks[-1].label == "（二十八）"
     assert plan.tasks[5].deadline == date(2024, 12, 31)
     targets = [(t.indicator, t.comparator, t.value, t.unit) for t in plan.quantitative_targets]
-    assert targets == [("示范区地区生产总值", "at_least", Decimal("1200"), "亿元"), ("常住人口城镇化率", "at_least", Decimal("70"), "%")]
+    assert targets == [
+        ("示范区地区生产总值", "at_least", Decimal("1200"), "亿元"),
+        ("常住人口城镇化率", "at_least", Decimal("70"), "%"),
+    ]
     assert plan.qualitative_targets[0].requirement == "完成省控目标"
 
 
@@ -149,7 +161,10 @@ def test_comparators_from_the_wording():
     def target(text):
         return clause_target(text, year=2025)
 
-    assert (target("研发投入强度达到3.4%以上").comparator, target("研发投入强度达到3.4%以上").value) == ("at_least", Decimal("3.4"))
+    assert (target("研发投入强度达到3.4%以上").comparator, target("研发投入强度达到3.4%以上").value) == (
+        "at_least",
+        Decimal("3.4"),
+    )
     ratio = target("城乡居民收入差距控制在1.75:1以内")
     assert (ratio.comparator, ratio.value, ratio.unit) == ("at_most", Decimal("1.75"), ":1")
     assert target("PM2.5浓度下降到35微克/立方米以下").comparator == "at_most"

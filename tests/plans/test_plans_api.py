@@ -9,7 +9,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from openpyxl import load_workbook
 
-from tests.plans.import_fixtures import SEED, SEED_TASKS_PER_PART, docx_bytes, paren_plan, seed_bytes, xlsx_bytes
+from tests.plans.import_fixtures import (
+    SEED,
+    SEED_TASKS_PER_PART,
+    docx_bytes,
+    paren_plan,
+    seed_bytes,
+    xlsx_bytes,
+)
 from tongban.accounts.services import api_token_issue
 from tongban.plans.models import Plan, PlanTask, TaskAssignment
 
@@ -44,20 +51,30 @@ def test_preview_then_save_the_seed(office):
 
 def test_reimport_through_the_api(office):
     client = Client()
-    client.post("/api/v1/plans/import", {"file": upload(paren_plan().encode(), "p.txt"), "code": "p"}, **auth(office))
+    client.post(
+        "/api/v1/plans/import", {"file": upload(paren_plan().encode(), "p.txt"), "code": "p"}, **auth(office)
+    )
     amended = paren_plan(tasks={6: "加强督查考核，定期通报。"})
     r = client.post(
-        "/api/v1/plans/import", {"file": upload(docx_bytes(amended.split("\n")), "p.docx"), "plan": "p"}, **auth(office)
+        "/api/v1/plans/import",
+        {"file": upload(docx_bytes(amended.split("\n")), "p.docx"), "plan": "p"},
+        **auth(office),
     )
     assert r.status_code == 201 and r.json()["updated"] == [6] and r.json()["version"] == 2
 
 
 def test_bad_files_are_problems_and_nothing_is_saved(office):
     client = Client()
-    r = client.post("/api/v1/plans/import", {"file": upload(b"\x89PNG\r\n\x1a\n" + b"\0" * 30, "a.png")}, **auth(office))
+    r = client.post(
+        "/api/v1/plans/import", {"file": upload(b"\x89PNG\r\n\x1a\n" + b"\0" * 30, "a.png")}, **auth(office)
+    )
     assert r.status_code == 422
-    assert r.json()["code"] == "PLAN_FILE_UNSUPPORTED" and r["content-type"].startswith("application/problem+json")
-    r = client.post("/api/v1/plans/import/preview", {"file": upload("普通通知。".encode(), "a.txt")}, **auth(office))
+    assert r.json()["code"] == "PLAN_FILE_UNSUPPORTED" and r["content-type"].startswith(
+        "application/problem+json"
+    )
+    r = client.post(
+        "/api/v1/plans/import/preview", {"file": upload("普通通知。".encode(), "a.txt")}, **auth(office)
+    )
     assert r.status_code == 422 and r.json()["code"] == "PLAN_NO_STRUCTURE"
     assert not Plan.objects.exists()
 
@@ -65,7 +82,9 @@ def test_bad_files_are_problems_and_nothing_is_saved(office):
 def test_writes_are_for_the_office_only(reporter, supervisor, seed_plan):
     client = Client()
     for user in (reporter, supervisor):
-        r = client.post("/api/v1/plans/import", {"file": upload(paren_plan().encode(), "p.txt")}, **auth(user))
+        r = client.post(
+            "/api/v1/plans/import", {"file": upload(paren_plan().encode(), "p.txt")}, **auth(user)
+        )
         assert r.status_code == 403 and r.json()["code"] == "PLAN_FORBIDDEN"
         r = client.post(
             "/api/v1/plans/hefei-yrd-2020/tasks/1/assignment",
@@ -112,9 +131,13 @@ def test_excel_template_and_import(office, units, seed_plan):
     book = load_workbook(io.BytesIO(r.content))
     assert book["责任分工"].max_row == 211
     content = xlsx_bytes([[55, "", "", "合肥市交通运输局", ""]])
-    r = client.post("/api/v1/plans/hefei-yrd-2020/assignment-import", {"file": upload(content, "a.xlsx")}, **auth(office))
+    r = client.post(
+        "/api/v1/plans/hefei-yrd-2020/assignment-import", {"file": upload(content, "a.xlsx")}, **auth(office)
+    )
     assert r.status_code == 200 and r.json()["tasks"] == 1
     assert TaskAssignment.objects.get(task=PlanTask.objects.get(plan=seed_plan, number=55)).role == "lead"
     bad = xlsx_bytes([[55, "", "", "nobody", ""]])
-    r = client.post("/api/v1/plans/hefei-yrd-2020/assignment-import", {"file": upload(bad, "a.xlsx")}, **auth(office))
+    r = client.post(
+        "/api/v1/plans/hefei-yrd-2020/assignment-import", {"file": upload(bad, "a.xlsx")}, **auth(office)
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "第 2 行 牵头单位"

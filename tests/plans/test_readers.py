@@ -7,7 +7,14 @@ import zipfile
 
 import pytest
 
-from tests.plans.import_fixtures import docx_bytes, html_bytes, paren_plan, pdf_bytes, scanned_pdf_bytes, seed_bytes
+from tests.plans.import_fixtures import (
+    docx_bytes,
+    html_bytes,
+    paren_plan,
+    pdf_bytes,
+    scanned_pdf_bytes,
+    seed_bytes,
+)
 from tongban.core.errors import InvalidInput
 from tongban.plans import error_codes as codes
 from tongban.plans.parsing import parse_plan

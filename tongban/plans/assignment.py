@@ -170,7 +170,9 @@ def assignment_template(*, plan: Plan) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for task in tasks:
-        lead = next((a.organisation.name for a in task.assignments.all() if a.role == AssignmentRole.LEAD), "")
+        lead = next(
+            (a.organisation.name for a in task.assignments.all() if a.role == AssignmentRole.LEAD), ""
+        )
         co = "、".join(a.organisation.name for a in task.assignments.all() if a.role == AssignmentRole.CO)
         sheet.append([task.number, f"{task.part.label}{task.part.title}", task.text[:500], lead, co])
     for column, width in zip("ABCDE", (10, 22, 80, 30, 40), strict=True):
@@ -206,7 +208,9 @@ class _Units:
         text = text.strip()
         if USCC_RE.match(text.upper()):
             org = self.by_uscc.get(text.upper())
-            return (org, "") if org else (None, _("统一社会信用代码为 %(code)s 的单位不存在") % {"code": text})
+            return (
+                (org, "") if org else (None, _("统一社会信用代码为 %(code)s 的单位不存在") % {"code": text})
+            )
         found = self.by_name.get(text, [])
         if len(found) == 1:
             return found[0], ""
@@ -234,7 +238,7 @@ def assignment_import_excel(*, actor, plan: Plan, content: bytes) -> AssignmentR
         raise InvalidInput(codes.EXCEL_INVALID, _("请上传 Excel 文件（.xlsx），建议使用下载的分工模板。"))
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, ValueError, OSError, Exception):  # noqa: BLE001 - a damaged file
+    except (InvalidFileException, KeyError, ValueError, OSError, Exception):
         raise InvalidInput(codes.EXCEL_INVALID, _("Excel 文件已损坏或不是 .xlsx 格式。")) from None
     sheet = book.worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
@@ -246,7 +250,12 @@ def assignment_import_excel(*, actor, plan: Plan, content: bytes) -> AssignmentR
             codes.EXCEL_INVALID,
             _("Excel 的列不对：缺少“%(missing)s”。第一行应为：%(columns)s。")
             % {"missing": "”“".join(missing), "columns": "、".join(TEMPLATE_COLUMNS)},
-            errors=[FieldError(field=_("第 1 行"), message=_("缺少列“%(c)s”") % {"c": c}, code=codes.EXCEL_INVALID) for c in missing],
+            errors=[
+                FieldError(
+                    field=_("第 1 行"), message=_("缺少列“%(c)s”") % {"c": c}, code=codes.EXCEL_INVALID
+                )
+                for c in missing
+            ],
         )
     col = {name: header.index(name) for name in REQUIRED_COLUMNS}
     tasks = {t.number: t for t in PlanTask.objects.filter(plan=plan).select_related("plan")}
@@ -257,10 +266,15 @@ def assignment_import_excel(*, actor, plan: Plan, content: bytes) -> AssignmentR
 
     def error(row: int, column: str, message: str) -> None:
         errors.append(
-            FieldError(field=_("第 %(row)d 行 %(col)s") % {"row": row, "col": column}, message=message, code=codes.EXCEL_INVALID)
+            FieldError(
+                field=_("第 %(row)d 行 %(col)s") % {"row": row, "col": column},
+                message=message,
+                code=codes.EXCEL_INVALID,
+            )
         )
 
     for offset, values in enumerate(rows[1:], start=2):
+
         def value(name: str, values=values) -> str:
             index = col[name]
             return _cell_text(values[index]) if index < len(values) else ""
@@ -309,8 +323,15 @@ def assignment_import_excel(*, actor, plan: Plan, content: bytes) -> AssignmentR
             errors=errors,
         )
     with transaction.atomic():
-        changes = sum(_apply(actor=actor, task=t, lead=lead, co=co, source="excel") for t, lead, co in plan_rows)
-        _record(actor, "plan.assignments_imported", plan, {"plan": plan.code, "rows": len(plan_rows), "changes": changes})
+        changes = sum(
+            _apply(actor=actor, task=t, lead=lead, co=co, source="excel") for t, lead, co in plan_rows
+        )
+        _record(
+            actor,
+            "plan.assignments_imported",
+            plan,
+            {"plan": plan.code, "rows": len(plan_rows), "changes": changes},
+        )
     return AssignmentResult(tasks=len(plan_rows), changes=changes)
 
 

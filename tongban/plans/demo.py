@@ -119,7 +119,9 @@ def plan_demo_prepare() -> list[PlanDemoAccount]:
         area = BY_AREA.get(part.number)
         if area is None or not part.task_count:
             continue
-        unassigned = PlanTask.objects.filter(part=part, removed_at__isnull=True).exclude(assignments__role="lead")
+        unassigned = PlanTask.objects.filter(part=part, removed_at__isnull=True).exclude(
+            assignments__role="lead"
+        )
         if unassigned.exists():
             lead, co = area
             assignment_set_for_part(actor=None, part=part, lead=units[lead], co=[units[c] for c in co])

@@ -95,7 +95,9 @@ def plan_import_preview(*, content: bytes, filename: str) -> Preview:
 
 def _check_code(code: str) -> str:
     if not CODE_RE.match(code or ""):
-        raise InvalidInput(codes.CODE_INVALID, _("方案编码只能由小写字母、数字和连字符组成，最长 64 个字符。"))
+        raise InvalidInput(
+            codes.CODE_INVALID, _("方案编码只能由小写字母、数字和连字符组成，最长 64 个字符。")
+        )
     return code
 
 
@@ -128,7 +130,8 @@ def plan_import_save(
     if parsed.has_errors:
         raise InvalidInput(
             codes.IMPORT_HAS_ERRORS,
-            _("方案文件有错误，未保存：") + "；".join(p.message for p in parsed.problems if p.severity == "error"),
+            _("方案文件有错误，未保存：")
+            + "；".join(p.message for p in parsed.problems if p.severity == "error"),
             details={"problems": [p.as_dict() for p in parsed.problems if p.severity == "error"]},
         )
     with transaction.atomic():
@@ -238,7 +241,11 @@ def _sync_sections(plan: Plan, parsed: ParsedPlan) -> dict:
     new_parts, update = [], []
     for part in parsed.parts:
         key = _key(1, part.number, 0)
-        row = existing.get(key, []).pop(0) if existing.get(key) else PlanSection(plan=plan, level=SectionLevel.PART)
+        row = (
+            existing.get(key, []).pop(0)
+            if existing.get(key)
+            else PlanSection(plan=plan, level=SectionLevel.PART)
+        )
         row.number, row.label, row.title, row.body = part.number, part.label[:16], part.title[:255], part.body
         row.position, row.parent, row.removed_at = part.position, None, None
         (update if row.pk else new_parts).append(row)
@@ -252,14 +259,21 @@ def _sync_sections(plan: Plan, parsed: ParsedPlan) -> dict:
             if existing.get(key)
             else PlanSection(plan=plan, level=SectionLevel.SECTION)
         )
-        row.number, row.label, row.title, row.body = section.number, section.label[:16], section.title[:255], section.body
+        row.number, row.label, row.title, row.body = (
+            section.number,
+            section.label[:16],
+            section.title[:255],
+            section.body,
+        )
         row.position, row.removed_at = section.position, None
         row.parent = result[_key(1, section.part_number, 0)]
         (update if row.pk else new_sections).append(row)
         result.setdefault(key, row)
     PlanSection.objects.bulk_create(new_sections)
     if update:
-        PlanSection.objects.bulk_update(update, ["number", "label", "title", "body", "position", "parent", "removed_at"])
+        PlanSection.objects.bulk_update(
+            update, ["number", "label", "title", "body", "position", "parent", "removed_at"]
+        )
     result["_left"] = [row for rows_ in existing.values() for row in rows_]
     return result
 
@@ -270,7 +284,9 @@ def _sync_tasks(plan: Plan, parsed: ParsedPlan, sections: dict, result: ImportRe
     new, update = [], []
     for task in parsed.tasks:
         part = sections[_key(1, task.part_number, 0)]
-        section = sections.get(_key(2, task.part_number, task.section_number)) if task.section_number else None
+        section = (
+            sections.get(_key(2, task.part_number, task.section_number)) if task.section_number else None
+        )
         row = existing.pop(task.number, None)
         if row is None:
             row = PlanTask(plan=plan, number=task.number)
@@ -296,7 +312,18 @@ def _sync_tasks(plan: Plan, parsed: ParsedPlan, sections: dict, result: ImportRe
     PlanTask.objects.bulk_create(new)
     if update:
         PlanTask.objects.bulk_update(
-            update, ["label", "text", "part", "section", "deadline", "deadline_text", "position", "removed_at", "updated_at"]
+            update,
+            [
+                "label",
+                "text",
+                "part",
+                "section",
+                "deadline",
+                "deadline_text",
+                "position",
+                "removed_at",
+                "updated_at",
+            ],
         )
     result.removed.sort()
 
@@ -345,7 +372,18 @@ def _sync_indicators(plan: Plan, parsed: ParsedPlan, sections: dict) -> int:
     Indicator.objects.bulk_create(new)
     if update:
         Indicator.objects.bulk_update(
-            update, ["section", "comparator", "value", "tolerance", "unit", "year", "source_text", "position", "removed_at"]
+            update,
+            [
+                "section",
+                "comparator",
+                "value",
+                "tolerance",
+                "unit",
+                "year",
+                "source_text",
+                "position",
+                "removed_at",
+            ],
         )
     return position
 

@@ -42,7 +42,8 @@ _BINARY_MAGIC = (
 def _unsupported(message: str | None = None) -> InvalidInput:
     return InvalidInput(
         codes.FILE_UNSUPPORTED,
-        message or _("不支持的文件类型：请上传文本（.txt）、Word（.docx）、带文字层的 PDF 或网页（.html）文件。"),
+        message
+        or _("不支持的文件类型：请上传文本（.txt）、Word（.docx）、带文字层的 PDF 或网页（.html）文件。"),
     )
 
 

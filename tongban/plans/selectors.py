@@ -11,7 +11,15 @@ from tongban.core.errors import NotFound
 from tongban.plans import error_codes as codes
 from tongban.plans.access import can_manage_plans, can_view_all_plans
 from tongban.plans.constants import AssignmentRole, SectionLevel
-from tongban.plans.models import AssignmentEvent, Indicator, Plan, PlanColumn, PlanSection, PlanTask, TaskAssignment
+from tongban.plans.models import (
+    AssignmentEvent,
+    Indicator,
+    Plan,
+    PlanColumn,
+    PlanSection,
+    PlanTask,
+    TaskAssignment,
+)
 
 
 def plans_visible_to(user) -> QuerySet[Plan]:
@@ -48,7 +56,9 @@ def _live_tasks() -> QuerySet[PlanTask]:
         .prefetch_related(
             Prefetch(
                 "assignments",
-                queryset=TaskAssignment.objects.select_related("organisation").order_by("role", "organisation__name"),
+                queryset=TaskAssignment.objects.select_related("organisation").order_by(
+                    "role", "organisation__name"
+                ),
             )
         )
     )
@@ -138,7 +148,9 @@ def part_for(plan: Plan, number: int) -> PlanSection:
     return part
 
 
-def tasks_of_unit(organisation_id: int, *, plan: Plan | None = None, role: str | None = None) -> QuerySet[PlanTask]:
+def tasks_of_unit(
+    organisation_id: int, *, plan: Plan | None = None, role: str | None = None
+) -> QuerySet[PlanTask]:
     """The live tasks a unit is responsible for (lead or co, or only ``role``)."""
     filters = Q(assignments__organisation_id=organisation_id)
     if role:
@@ -153,7 +165,9 @@ def lead_of(task: PlanTask):
 
 
 def assignment_history(task: PlanTask) -> QuerySet[AssignmentEvent]:
-    return AssignmentEvent.objects.filter(task=task).select_related("organisation", "previous_organisation", "actor")
+    return AssignmentEvent.objects.filter(task=task).select_related(
+        "organisation", "previous_organisation", "actor"
+    )
 
 
 def can_import(user) -> bool:

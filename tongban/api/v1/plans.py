@@ -163,7 +163,9 @@ def import_preview(request: HttpRequest, file: File[UploadedFile]):
     return plan_import_preview(content=_content(file), filename=file.name or "plan.txt").summary()
 
 
-@router.post("/import", response={201: ImportOut, **PROBLEM}, auth=AUTH, summary="导入方案；指定 plan 则重新导入")
+@router.post(
+    "/import", response={201: ImportOut, **PROBLEM}, auth=AUTH, summary="导入方案；指定 plan 则重新导入"
+)
 def import_save(
     request: HttpRequest,
     file: File[UploadedFile],
@@ -263,7 +265,10 @@ def assign_part(request: HttpRequest, code: str, number: int, payload: AssignIn)
 
 
 @router.get(
-    "/{code}/assignment-template", response={200: None, **PROBLEM}, auth=AUTH, summary="下载责任分工 Excel 模板"
+    "/{code}/assignment-template",
+    response={200: None, **PROBLEM},
+    auth=AUTH,
+    summary="下载责任分工 Excel 模板",
 )
 def assignment_template_download(request: HttpRequest, code: str):
     _office(request)
@@ -277,9 +282,14 @@ def assignment_template_download(request: HttpRequest, code: str):
 
 
 @router.post(
-    "/{code}/assignment-import", response={200: AssignOut, **PROBLEM}, auth=AUTH, summary="从 Excel 导入责任分工"
+    "/{code}/assignment-import",
+    response={200: AssignOut, **PROBLEM},
+    auth=AUTH,
+    summary="从 Excel 导入责任分工",
 )
 def assignment_import(request: HttpRequest, code: str, file: File[UploadedFile]):
     _office(request)
-    result = assignment_import_excel(actor=request.auth, plan=selectors.plan_by_code(code), content=_content(file))
+    result = assignment_import_excel(
+        actor=request.auth, plan=selectors.plan_by_code(code), content=_content(file)
+    )
     return {"tasks": result.tasks, "changes": result.changes}

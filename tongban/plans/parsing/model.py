@@ -176,7 +176,11 @@ class ParsedPlan:
             "columns": len(self.columns),
             "goals": len(self.goals),
             "targets": [
-                {k: v for k, v in t.as_dict().items() if k in ("indicator", "comparator", "value", "unit", "year")}
+                {
+                    k: v
+                    for k, v in t.as_dict().items()
+                    if k in ("indicator", "comparator", "value", "unit", "year")
+                }
                 | ({"tolerance": t.as_dict()["tolerance"]} if t.tolerance is not None else {})
                 for t in self.quantitative_targets
             ],

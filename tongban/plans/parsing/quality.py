@@ -104,12 +104,16 @@ def repeated_problems(blocks: list[Block], *, suspects: set[str] = frozenset()) 
         suspect = blocks[bi].location in suspects
         hit = None
         for i in range(0, len(norm) - K + 1):
-            if i and (is_cjk(norm[i - 1]) or norm[i - 1].isalnum()) or not is_cjk(norm[i]):
+            if (i and (is_cjk(norm[i - 1]) or norm[i - 1].isalnum())) or not is_cjk(norm[i]):
                 continue
             for bj, j in index.get(norm[i : i + K], ()):
                 other = norms[bj]
                 length = K
-                while i + length < len(norm) and j + length < len(other) and norm[i + length] == other[j + length]:
+                while (
+                    i + length < len(norm)
+                    and j + length < len(other)
+                    and norm[i + length] == other[j + length]
+                ):
                     length += 1
                 if bj == bi and abs(j - i) < length:
                     continue

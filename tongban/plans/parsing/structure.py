@@ -135,7 +135,9 @@ def _problem(kind: str, severity: str, location: str, message: str, excerpt: str
     return Problem(kind=kind, severity=severity, location=location, message=message, excerpt=excerpt)
 
 
-def _find_tasks(paras: list[_Para], style: str) -> tuple[list[list[tuple[int, int, int, str]]], list[Problem], bool]:
+def _find_tasks(
+    paras: list[_Para], style: str
+) -> tuple[list[list[tuple[int, int, int, str]]], list[Problem], bool]:
     """Markers accepted as tasks in each paragraph, the numbering problems, and whether the
     numbering restarts (per section or part)."""
     pattern = TASK_STYLES[style]
@@ -145,7 +147,9 @@ def _find_tasks(paras: list[_Para], style: str) -> tuple[list[list[tuple[int, in
     last_owner = None
     for pi, para in enumerate(paras):
         owner = (para.part.number, para.section.number if para.section else None)
-        first_in_owner = owner != last_owner and not any(found[k] for k in range(pi) if _owner(paras[k]) == owner)
+        first_in_owner = owner != last_owner and not any(
+            found[k] for k in range(pi) if _owner(paras[k]) == owner
+        )
         for m in pattern.finditer(para.norm):
             n = int(m.group(1))
             label = para.text[m.start() : m.end()]
@@ -218,7 +222,9 @@ def parse_plan(text: str, *, source_name: str = "") -> ParsedPlan:
                 plan.problems.append(
                     _problem(GAP, WARNING, f"第{number}部分", f"部分编号不连续：“{line[:12]}”之前有缺号。")
                 )
-            part = ParsedPart(number=number, label=line[: line.index("、") + 1], title=title, position=position)
+            part = ParsedPart(
+                number=number, label=line[: line.index("、") + 1], title=title, position=position
+            )
             plan.parts.append(part)
             section, column = None, None
             rest = line[line.index("、") + 1 :].strip()[len(title) :].lstrip("。").strip()
@@ -235,15 +241,29 @@ def parse_plan(text: str, *, source_name: str = "") -> ParsedPlan:
             label = line[: m.end(1) + 1]
             if part.sections and number <= previous:
                 plan.problems.append(
-                    _problem(DUPLICATE, WARNING, f"{part.label}{label}", f"{part.label}中的条目编号{label}重复或倒序。")
+                    _problem(
+                        DUPLICATE,
+                        WARNING,
+                        f"{part.label}{label}",
+                        f"{part.label}中的条目编号{label}重复或倒序。",
+                    )
                 )
             elif part.sections and number > previous + 1:
                 plan.problems.append(
-                    _problem(GAP, WARNING, f"{part.label}{label}", f"{part.label}中的条目编号不连续：{label}之前有缺号。")
+                    _problem(
+                        GAP,
+                        WARNING,
+                        f"{part.label}{label}",
+                        f"{part.label}中的条目编号不连续：{label}之前有缺号。",
+                    )
                 )
             title, rest = _split_title(line[m.end(1) + 1 :])
             section = ParsedSection(
-                part_number=part.number, number=number, label=label, title=title or rest[:20], position=position
+                part_number=part.number,
+                number=number,
+                label=label,
+                title=title or rest[:20],
+                position=position,
             )
             part.sections.append(section)
             column = None
@@ -256,7 +276,12 @@ def parse_plan(text: str, *, source_name: str = "") -> ParsedPlan:
             if last_column and number != last_column + 1:
                 kind = DUPLICATE if number <= last_column else GAP
                 plan.problems.append(
-                    _problem(kind, WARNING, f"专栏{number}", f"专栏编号不连续或重复：专栏{last_column}之后是专栏{number}。")
+                    _problem(
+                        kind,
+                        WARNING,
+                        f"专栏{number}",
+                        f"专栏编号不连续或重复：专栏{last_column}之后是专栏{number}。",
+                    )
                 )
             last_column = number
             column = ParsedColumn(
@@ -331,7 +356,7 @@ def _tasks(plan: ParsedPlan, paras: list[_Para]) -> None:
             intro = para.text[: markers[0][0]].strip()
             if intro:
                 owner.body = _append(owner.body, intro)
-            for k, (start, stop, n, label) in enumerate(markers):
+            for k, (_start, stop, n, label) in enumerate(markers):
                 ordinal += 1
                 position += 1
                 text = para.text[stop : markers[k + 1][0] if k + 1 < len(markers) else len(para.text)].strip()

@@ -18,7 +18,6 @@ errors in the document or the Excel file, unknown plan).
 from __future__ import annotations
 
 import json
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -52,7 +51,9 @@ def _plan(code: str):
 def _print_summary(command: BaseCommand, summary: dict) -> None:
     w = command.stdout.write
     w(f"方案：{summary['title']}（{summary['issuer'] or '印发机关未识别'}）")
-    w(f"部分 {summary['parts']} 个，条目 {summary['sections']} 条，任务 {summary['tasks']} 项，专栏 {summary['columns']} 个")
+    w(
+        f"部分 {summary['parts']} 个，条目 {summary['sections']} 条，任务 {summary['tasks']} 项，专栏 {summary['columns']} 个"
+    )
     w("各部分任务数：" + "、".join(str(n) for n in summary["tasks_per_part"]))
     if summary["targets"]:
         w("量化目标：")
