@@ -246,9 +246,13 @@ def _sync_sections(plan: Plan, parsed: ParsedPlan) -> dict:
             if existing.get(key)
             else PlanSection(plan=plan, level=SectionLevel.PART)
         )
+        before = _section_state(row)
         row.number, row.label, row.title, row.body = part.number, part.label[:16], part.title[:255], part.body
         row.position, row.parent, row.removed_at = part.position, None, None
-        (update if row.pk else new_parts).append(row)
+        if not row.pk:
+            new_parts.append(row)
+        elif _section_state(row) != before:
+            update.append(row)
         result.setdefault(key, row)
     PlanSection.objects.bulk_create(new_parts)
     new_sections = []
@@ -259,6 +263,7 @@ def _sync_sections(plan: Plan, parsed: ParsedPlan) -> dict:
             if existing.get(key)
             else PlanSection(plan=plan, level=SectionLevel.SECTION)
         )
+        before = _section_state(row)
         row.number, row.label, row.title, row.body = (
             section.number,
             section.label[:16],
@@ -267,7 +272,10 @@ def _sync_sections(plan: Plan, parsed: ParsedPlan) -> dict:
         )
         row.position, row.removed_at = section.position, None
         row.parent = result[_key(1, section.part_number, 0)]
-        (update if row.pk else new_sections).append(row)
+        if not row.pk:
+            new_sections.append(row)
+        elif _section_state(row) != before:
+            update.append(row)
         result.setdefault(key, row)
     PlanSection.objects.bulk_create(new_sections)
     if update:
@@ -276,6 +284,30 @@ def _sync_sections(plan: Plan, parsed: ParsedPlan) -> dict:
         )
     result["_left"] = [row for rows_ in existing.values() for row in rows_]
     return result
+
+
+def _section_state(row: PlanSection) -> tuple:
+    return (row.number, row.label, row.title, row.body, row.position, row.parent_id, row.removed_at)
+
+
+def _task_state(row: PlanTask) -> tuple:
+    return (
+        row.label,
+        row.text,
+        row.part_id,
+        row.section_id,
+        row.deadline,
+        row.deadline_text,
+        row.position,
+        row.removed_at,
+    )
+
+
+def _indicator_state(row: Indicator) -> tuple:
+    return (
+        row.section_id, row.comparator, row.value, row.tolerance, row.unit, row.year, row.source_text,
+        row.position, row.removed_at,
+    )  # fmt: skip
 
 
 def _sync_tasks(plan: Plan, parsed: ParsedPlan, sections: dict, result: ImportResult) -> None:
@@ -300,10 +332,15 @@ def _sync_tasks(plan: Plan, parsed: ParsedPlan, sections: dict, result: ImportRe
             task.deadline,
         ):
             result.updated.append(task.number)
+        before = _task_state(row)
         row.label, row.text, row.part, row.section = task.label[:16], task.text, part, section
         row.deadline, row.deadline_text = task.deadline, task.deadline_text[:64]
-        row.position, row.removed_at = task.position, None
-        (update if row.pk else new).append(row)
+        # Ordered by number (which follows the document): removing a task does not move the others.
+        row.position, row.removed_at = task.number, None
+        if not row.pk:
+            new.append(row)
+        elif _task_state(row) != before:  # unchanged rows are not written: a re-import touches few
+            update.append(row)
     for row in existing.values():
         if row.removed_at is None:
             row.removed_at = now
@@ -358,11 +395,15 @@ def _sync_indicators(plan: Plan, parsed: ParsedPlan, sections: dict) -> int:
             position += 1
             rows = existing.get(target.indicator)
             row = rows.pop(0) if rows else Indicator(plan=plan, name=target.indicator)
+            before = _indicator_state(row)
             row.section, row.comparator, row.value = holder, target.comparator, target.value
             row.tolerance, row.unit, row.year = target.tolerance, target.unit, target.year
             row.source_text = target.source_text if target.quantitative else target.requirement
             row.position, row.removed_at = position, None
-            (update if row.pk else new).append(row)
+            if not row.pk:
+                new.append(row)
+            elif _indicator_state(row) != before:
+                update.append(row)
     now = timezone.now()
     for rows in existing.values():
         for row in rows:

@@ -19,6 +19,7 @@ from tongban.plans.parsing.text import is_cjk, normalise
 K = 8  # characters a shared passage starts with
 MIN_REPEAT = 12  # in a paragraph already looking garbled
 MIN_STANDALONE = 40  # anywhere else
+MAX_PLACES = 12  # a passage starting with a phrase found more often than this is not checked
 _IMMEDIATE_REPEAT = re.compile(r"([\u4e00-\u9fff]{3,})\1")
 _BROKEN_LIST = re.compile(r"、[、,。等]|[,;]、")
 _OPENERS = "(“《"
@@ -106,7 +107,10 @@ def repeated_problems(blocks: list[Block], *, suspects: set[str] = frozenset()) 
         for i in range(0, len(norm) - K + 1):
             if (i and (is_cjk(norm[i - 1]) or norm[i - 1].isalnum())) or not is_cjk(norm[i]):
                 continue
-            for bj, j in index.get(norm[i : i + K], ()):
+            places = index.get(norm[i : i + K], ())
+            if len(places) > MAX_PLACES:
+                continue  # a stock phrase (长三角一体化发展…), not a pasted fragment
+            for bj, j in places:
                 other = norms[bj]
                 length = K
                 while (

@@ -215,8 +215,8 @@ def parse_plan(text: str, *, source_name: str = "") -> ParsedPlan:
     last_column = 0
     for i, line in enumerate(lines[:end]):
         norm = normalise(line)
-        position += 1
         if i in head_set:
+            position += 1  # positions count headings only: an amended paragraph shifts nothing
             number, title = _part_number(norm)  # type: ignore[misc]
             if plan.parts and number != plan.parts[-1].number + 1:
                 plan.problems.append(
@@ -237,6 +237,7 @@ def parse_plan(text: str, *, source_name: str = "") -> ParsedPlan:
         m = SECTION_RE.match(norm)
         if m and cn_to_int(m[1]) is not None:
             number = cn_to_int(m[1])
+            position += 1
             previous = part.sections[-1].number if part.sections else 0
             label = line[: m.end(1) + 1]
             if part.sections and number <= previous:
@@ -273,6 +274,7 @@ def parse_plan(text: str, *, source_name: str = "") -> ParsedPlan:
         m = COLUMN_RE.match(norm)
         if m:
             number = int(m[1])
+            position += 1
             if last_column and number != last_column + 1:
                 kind = DUPLICATE if number <= last_column else GAP
                 plan.problems.append(
