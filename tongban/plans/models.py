@@ -30,6 +30,8 @@ class Plan(models.Model):
     source_sha256 = models.CharField(max_length=64, blank=True)
     source_text = models.TextField(_("方案全文"), blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)  # +1 on every re-import
+    # What the last import reported (gaps, duplicates, garbled passages, trailing text): [{kind, …}].
+    import_problems = models.JSONField(_("导入问题"), default=list, blank=True)
     # The light rule and assessment weights in force (shown next to every light and score).
     light_rule = models.JSONField(_("亮灯规则"), default=dict, blank=True)
     assessment_weights = models.JSONField(_("考核权重"), default=dict, blank=True)
@@ -61,6 +63,8 @@ class PlanSection(models.Model):
     title = models.CharField(_("标题"), max_length=255)
     body = models.TextField(_("正文"), blank=True)  # the text that is not a numbered task
     position = models.PositiveIntegerField(_("顺序"))
+    # A section the amended plan no longer has, kept because removed tasks still point at it.
+    removed_at = models.DateTimeField(_("移出方案时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["plan_id", "position"]
@@ -81,6 +85,7 @@ class PlanTask(models.Model):
         PlanSection, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
     )
     number = models.PositiveIntegerField(_("任务序号"))
+    label = models.CharField(_("编号"), max_length=16, blank=True)  # as printed: "(15)", "（三）", "2."
     text = models.TextField(_("任务内容"))
     deadline = models.DateField(_("完成时限"), null=True, blank=True)  # from 2019年底前, 到2020年…
     deadline_text = models.CharField(_("时限原文"), max_length=64, blank=True)
@@ -135,6 +140,8 @@ class Indicator(models.Model):
     year = models.PositiveSmallIntegerField(_("目标年度"), null=True, blank=True)
     source_text = models.TextField(_("原文"), blank=True)
     position = models.PositiveIntegerField(_("顺序"))
+    # An indicator the amended plan no longer states (kept: its observations stay).
+    removed_at = models.DateTimeField(_("移出方案时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["plan_id", "position"]
@@ -143,6 +150,32 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PlanImport(models.Model):
+    """One import of a plan's document (history as rows): version 1 is the first, each re-import of an
+    amended text adds one with what changed."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="imports")
+    version = models.PositiveIntegerField(_("版本"))
+    source_name = models.CharField(_("来源文件"), max_length=255, blank=True)
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    # Counts (parts, tasks, columns, indicators), what changed (created, updated, removed, restored
+    # task numbers) and the problems reported by the preview.
+    summary = models.JSONField(_("导入结果"), default=dict, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["plan_id", "version"]
+        verbose_name = _("方案导入记录")
+        verbose_name_plural = _("方案导入记录")
+        constraints = [models.UniqueConstraint(fields=["plan", "version"], name="plan_import_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} v{self.version}"
 
 
 class TaskAssignment(models.Model):
@@ -170,3 +203,36 @@ class TaskAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id}: {self.organisation_id} ({self.role})"
+
+
+class AssignmentEvent(models.Model):
+    """One change of a task's responsible units (history as rows): a unit assigned or removed, or the
+    lead unit changed (with the previous lead)."""
+
+    class Action(models.TextChoices):
+        ASSIGNED = "assigned", _("分配")
+        REMOVED = "removed", _("取消")
+        LEAD_CHANGED = "lead_changed", _("更换牵头单位")
+
+    task = models.ForeignKey(PlanTask, on_delete=models.CASCADE, related_name="assignment_events")
+    organisation = models.ForeignKey(
+        "regions.Organisation", on_delete=models.PROTECT, related_name="plan_assignment_events"
+    )
+    previous_organisation = models.ForeignKey(
+        "regions.Organisation", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(_("责任"), max_length=8, choices=AssignmentRole.choices)
+    action = models.CharField(_("变更"), max_length=16, choices=Action.choices)
+    source = models.CharField(_("方式"), max_length=16, blank=True)  # task / part / excel
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["task_id", "id"]
+        verbose_name = _("责任分工变更")
+        verbose_name_plural = _("责任分工变更")
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.action} {self.organisation_id}"
