@@ -158,6 +158,11 @@ def demo_prepare(*, cities: set[str] | None = None, certificates: bool = True) -
     from tongban.demo_activity import demo_activity_ensure
 
     demo_activity_ensure()
+    from tongban.plans.demo import CITY as PLAN_CITY
+    from tongban.plans.demo import plan_demo_prepare
+
+    if cities is None or PLAN_CITY in cities:  # the Hefei plan (seed 001) is the 合肥 node's
+        accounts += [DemoAccount(a.username, a.role, a.password, a.note) for a in plan_demo_prepare()]
     if certificates:  # a federation node issues only once its key is in the trust list
         demo_certificates_ensure()
     return accounts
