@@ -34,7 +34,11 @@ def period(w, key):
 
 
 def submit(w, unit="sci", task=1, key="2024-09", now=None, **kw):
-    data = {"status": TaskStatus.IN_PROGRESS, "progress": 40, "narrative": "联合研究基金已设立，完成首批立项。"}
+    data = {
+        "status": TaskStatus.IN_PROGRESS,
+        "progress": 40,
+        "narrative": "联合研究基金已设立，完成首批立项。",
+    }
     data.update(kw)
     return reporting.report_save(
         actor=w["reporters"][unit],
@@ -76,7 +80,9 @@ def test_the_office_sets_the_due_working_days_and_only_future_periods_move(w):
     reporting.periods_ensure(plan=w["plan"])
     old = period(w, "2024-09").due_on
     with pytest.raises(Forbidden):
-        reporting.schedule_set(actor=w["reporters"]["sci"], plan=w["plan"], due_workdays=10, remind_workdays=2)
+        reporting.schedule_set(
+            actor=w["reporters"]["sci"], plan=w["plan"], due_workdays=10, remind_workdays=2
+        )
     with pytest.raises(InvalidInput) as exc:
         reporting.schedule_set(actor=w["office"], plan=w["plan"], due_workdays=-1, remind_workdays=2)
     assert exc.value.code == codes.SETTINGS_INVALID
@@ -90,7 +96,9 @@ def test_the_office_sets_the_due_working_days_and_only_future_periods_move(w):
 # --- Submitting -------------------------------------------------------------------------------------
 
 
-def test_a_unit_submits_on_time_with_evidence_and_the_file_is_placed_after_commit(w, django_capture_on_commit_callbacks):
+def test_a_unit_submits_on_time_with_evidence_and_the_file_is_placed_after_commit(
+    w, django_capture_on_commit_callbacks
+):
     evidence = SimpleUploadedFile("联合基金协议.pdf", f.PDF_BYTES, content_type="application/pdf")
     with django_capture_on_commit_callbacks(execute=True):
         report = submit(w, files=[evidence])
@@ -124,16 +132,27 @@ def test_a_draft_is_saved_then_submitted(w):
 def test_only_the_units_own_reporter_reports_on_tasks_it_is_responsible_for(w):
     with pytest.raises(Forbidden):  # another unit's reporter
         reporting.report_save(
-            actor=w["reporters"]["data"], task=w["tasks"][1], organisation_id=w["units"]["sci"].pk,
-            period=period(w, "2024-09"), status="in_progress", progress=10, narrative="进展顺利推进中", submit=True,
+            actor=w["reporters"]["data"],
+            task=w["tasks"][1],
+            organisation_id=w["units"]["sci"].pk,
+            period=period(w, "2024-09"),
+            status="in_progress",
+            progress=10,
+            narrative="进展顺利推进中",
+            submit=True,
         )
     with pytest.raises(Forbidden) as exc:  # its own reporter, a task it is not responsible for
         submit(w, unit="data", task=1)
     assert exc.value.code == codes.TASK_NOT_ASSIGNED
     with pytest.raises(Forbidden):  # the office reviews, it does not report
         reporting.report_save(
-            actor=w["office"], task=w["tasks"][1], organisation_id=w["units"]["sci"].pk,
-            period=period(w, "2024-09"), status="in_progress", progress=10, narrative="进展顺利推进中",
+            actor=w["office"],
+            task=w["tasks"][1],
+            organisation_id=w["units"]["sci"].pk,
+            period=period(w, "2024-09"),
+            status="in_progress",
+            progress=10,
+            narrative="进展顺利推进中",
         )
     assert not TaskReport.objects.exists()
 
@@ -155,7 +174,9 @@ def test_bad_content_is_refused_with_the_field_and_nothing_is_written(w, changes
     assert not TaskReport.objects.exists() and not TaskReportEvent.objects.exists()
 
 
-def test_a_file_that_is_not_what_it_claims_is_refused_and_nothing_is_written(w, django_capture_on_commit_callbacks):
+def test_a_file_that_is_not_what_it_claims_is_refused_and_nothing_is_written(
+    w, django_capture_on_commit_callbacks
+):
     fake = SimpleUploadedFile("证明.pdf", b"just some text, not a PDF at all", content_type="application/pdf")
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(InvalidInput) as exc:
         submit(w, files=[fake])
@@ -184,7 +205,9 @@ def test_return_resubmit_accept_keeps_every_version_in_the_history(w):
     with pytest.raises(InvalidInput) as exc:
         reporting.report_return(actor=w["office"], report_id=report.pk, reason=" ")
     assert exc.value.code == codes.RETURN_REASON_REQUIRED
-    returned = reporting.report_return(actor=w["office"], report_id=report.pk, reason="请补充基金规模和立项数量", now=at("2024-10-10"))
+    returned = reporting.report_return(
+        actor=w["office"], report_id=report.pk, reason="请补充基金规模和立项数量", now=at("2024-10-10")
+    )
     assert returned.state == ReportState.RETURNED and returned.times_returned == 1
     note = Notification.objects.get(user=w["reporters"]["sci"])
     assert "退回" in note.title and "请补充基金规模和立项数量" in note.body
@@ -245,6 +268,8 @@ def test_overdue_marks_only_the_latest_due_period_and_are_idempotent(w):
     on = dt.date(2026, 11, 20)
     n = tasks.overdue_mark(on=on)
     assert n == 3  # every unit has something missing for October 2026
-    assert not ReportingPeriod.objects.filter(plan=w["plan"], due_on__lt=on, overdue_marked_at__isnull=True).exists()
+    assert not ReportingPeriod.objects.filter(
+        plan=w["plan"], due_on__lt=on, overdue_marked_at__isnull=True
+    ).exists()
     assert Notification.objects.filter(title__contains="2026年10月").count() == 3
     assert tasks.overdue_mark(on=on) == 0

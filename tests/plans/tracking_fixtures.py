@@ -22,15 +22,35 @@ def at(day: dt.date | str, hour: int = 10) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, tzinfo=SHANGHAI)
 
 
-def build_plan(*, code: str = "hf-test", frequency: str = ReportingFrequency.MONTHLY, start=2024, end=2026) -> dict:
-    plan = Plan.objects.create(code=code, title="合肥市推进方案（测试）", frequency=frequency, start_year=start, end_year=end)
-    part_a = PlanSection.objects.create(plan=plan, level=SectionLevel.PART, number=2, label="二、", title="科创一体化", position=1)
-    sec_a = PlanSection.objects.create(
-        plan=plan, parent=part_a, level=SectionLevel.SECTION, number=1, label="（一）", title="联合提升原始创新能力", position=2
+def build_plan(
+    *, code: str = "hf-test", frequency: str = ReportingFrequency.MONTHLY, start=2024, end=2026
+) -> dict:
+    plan = Plan.objects.create(
+        code=code, title="合肥市推进方案（测试）", frequency=frequency, start_year=start, end_year=end
     )
-    part_b = PlanSection.objects.create(plan=plan, level=SectionLevel.PART, number=9, label="九、", title="营商环境一体化", position=3)
+    part_a = PlanSection.objects.create(
+        plan=plan, level=SectionLevel.PART, number=2, label="二、", title="科创一体化", position=1
+    )
+    sec_a = PlanSection.objects.create(
+        plan=plan,
+        parent=part_a,
+        level=SectionLevel.SECTION,
+        number=1,
+        label="（一）",
+        title="联合提升原始创新能力",
+        position=2,
+    )
+    part_b = PlanSection.objects.create(
+        plan=plan, level=SectionLevel.PART, number=9, label="九、", title="营商环境一体化", position=3
+    )
     sec_b = PlanSection.objects.create(
-        plan=plan, parent=part_b, level=SectionLevel.SECTION, number=1, label="（一）", title="优化市场准入环境", position=4
+        plan=plan,
+        parent=part_b,
+        level=SectionLevel.SECTION,
+        number=1,
+        label="（一）",
+        title="优化市场准入环境",
+        position=4,
     )
     texts = {
         1: ("推动合肥、张江两大综合性国家科学中心联动发展。", part_a, sec_a, dt.date(2026, 12, 31)),
@@ -62,20 +82,46 @@ def build_plan(*, code: str = "hf-test", frequency: str = ReportingFrequency.MON
             TaskAssignment.objects.create(task=tasks[n], organisation=c, role=AssignmentRole.CO)
     indicators = {
         "rd": Indicator.objects.create(
-            plan=plan, section=part_a, name="全社会研发投入强度", comparator=Comparator.AT_LEAST,
-            value=Decimal("3.4"), unit="%", year=2025, position=1, source_text="研发投入强度达到3.4%以上",
+            plan=plan,
+            section=part_a,
+            name="全社会研发投入强度",
+            comparator=Comparator.AT_LEAST,
+            value=Decimal("3.4"),
+            unit="%",
+            year=2025,
+            position=1,
+            source_text="研发投入强度达到3.4%以上",
         ),
         "gap": Indicator.objects.create(
-            plan=plan, section=part_b, name="城乡居民收入比", comparator=Comparator.AT_MOST,
-            value=Decimal("1.75"), unit="", year=2025, position=2, source_text="控制在1.75:1以内",
+            plan=plan,
+            section=part_b,
+            name="城乡居民收入比",
+            comparator=Comparator.AT_MOST,
+            value=Decimal("1.75"),
+            unit="",
+            year=2025,
+            position=2,
+            source_text="控制在1.75:1以内",
         ),
         "5g": Indicator.objects.create(
-            plan=plan, section=part_b, name="5G网络覆盖率", comparator=Comparator.ABOUT,
-            value=Decimal("90"), tolerance=Decimal("2"), unit="%", year=2025, position=3, source_text="90%左右",
+            plan=plan,
+            section=part_b,
+            name="5G网络覆盖率",
+            comparator=Comparator.ABOUT,
+            value=Decimal("90"),
+            tolerance=Decimal("2"),
+            unit="%",
+            year=2025,
+            position=3,
+            source_text="90%左右",
         ),
         "qual": Indicator.objects.create(
-            plan=plan, section=part_b, name="一体化体制机制", comparator=Comparator.QUALITATIVE,
-            position=4, source_text="一体化体制机制运行有效",
+            plan=plan,
+            section=part_b,
+            name="一体化体制机制",
+            comparator=Comparator.QUALITATIVE,
+            position=4,
+            source_text="一体化体制机制运行有效",
         ),
     }
     return {

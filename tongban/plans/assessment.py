@@ -31,7 +31,14 @@ from tongban.plans import access
 from tongban.plans import error_codes as codes
 from tongban.plans.constants import DEFAULT_ASSESSMENT_WEIGHTS, AssessmentComponent, ReportState, TaskStatus
 from tongban.plans.lights import latest_reports, light_rule, linear_expected
-from tongban.plans.models import AssessmentRun, AssessmentScore, Plan, ReportingPeriod, TaskAssignment, TaskReport
+from tongban.plans.models import (
+    AssessmentRun,
+    AssessmentScore,
+    Plan,
+    ReportingPeriod,
+    TaskAssignment,
+    TaskReport,
+)
 from tongban.regions.models import Organisation
 
 COMPONENTS = [c.value for c in AssessmentComponent]
@@ -39,7 +46,9 @@ COMPONENTS = [c.value for c in AssessmentComponent]
 
 def weights_of(plan: Plan) -> dict[str, float]:
     w = dict(DEFAULT_ASSESSMENT_WEIGHTS)
-    w.update({k: float(v) for k, v in (plan.assessment_weights or {}).items() if k in DEFAULT_ASSESSMENT_WEIGHTS})
+    w.update(
+        {k: float(v) for k, v in (plan.assessment_weights or {}).items() if k in DEFAULT_ASSESSMENT_WEIGHTS}
+    )
     return w
 
 
@@ -59,11 +68,15 @@ def weights_set(*, actor, plan: Plan, weights: dict) -> Plan:
     if not errors and sum(float(v) for v in merged.values()) <= 0:
         errors.append(FieldError("weights", _("至少一项权重应大于 0。"), codes.SETTINGS_INVALID))
     if errors:
-        raise InvalidInput(codes.SETTINGS_INVALID, _("考核权重设置不正确：%(m)s") % {"m": errors[0].message}, errors=errors)
+        raise InvalidInput(
+            codes.SETTINGS_INVALID, _("考核权重设置不正确：%(m)s") % {"m": errors[0].message}, errors=errors
+        )
     with transaction.atomic():
         plan.assessment_weights = {k: float(v) for k, v in merged.items()}
         plan.save(update_fields=["assessment_weights", "updated_at"])
-        audit.record(actor=actor, action="plans.weights_set", target=plan, data={"weights": plan.assessment_weights})
+        audit.record(
+            actor=actor, action="plans.weights_set", target=plan, data={"weights": plan.assessment_weights}
+        )
     return plan
 
 
@@ -119,12 +132,21 @@ def compute(plan: Plan, *, year: int, as_of: dt.date) -> list[dict]:
             if r["status"] == TaskStatus.DONE:
                 done += 1
             elif r["status"] != TaskStatus.BEHIND and (
-                linear_expected(plan, deadline, r["period__ends_on"]) - r["progress"] <= rule["behind_yellow_points"]
+                linear_expected(plan, deadline, r["period__ends_on"]) - r["progress"]
+                <= rule["behind_yellow_points"]
             ):
                 on_schedule += 1
         parts = {
-            "timeliness": {"numerator": n_on_time, "denominator": expected, "value": _pct(n_on_time, expected)},
-            "quality": {"numerator": q["first_pass"], "denominator": q["reviewed"], "value": _pct(q["first_pass"], q["reviewed"])},
+            "timeliness": {
+                "numerator": n_on_time,
+                "denominator": expected,
+                "value": _pct(n_on_time, expected),
+            },
+            "quality": {
+                "numerator": q["first_pass"],
+                "denominator": q["reviewed"],
+                "value": _pct(q["first_pass"], q["reviewed"]),
+            },
             "completion": {
                 "numerator": done + on_schedule,
                 "denominator": len(tasks),
@@ -157,10 +179,20 @@ def _explain(parts, weights, used, total_w, score, rule) -> str:
     labels = {c.value: str(c.label) for c in AssessmentComponent}
     lines = [
         _("按时报送率 = 按时报送 %(n)d 份 / 应报 %(d)d 份%(v)s。")
-        % {"n": parts["timeliness"]["numerator"], "d": parts["timeliness"]["denominator"], "v": _pv(parts["timeliness"])},
+        % {
+            "n": parts["timeliness"]["numerator"],
+            "d": parts["timeliness"]["denominator"],
+            "v": _pv(parts["timeliness"]),
+        },
         _("报送质量 = 首次报送即通过 %(n)d 份 / 已审核 %(d)d 份%(v)s。")
-        % {"n": parts["quality"]["numerator"], "d": parts["quality"]["denominator"], "v": _pv(parts["quality"])},
-        _("任务完成率 = （已完成 %(done)d 项 + 进度正常 %(ok)d 项，落后线性进度不超过 %(y)d 个百分点）/ 承担任务 %(d)d 项%(v)s。")
+        % {
+            "n": parts["quality"]["numerator"],
+            "d": parts["quality"]["denominator"],
+            "v": _pv(parts["quality"]),
+        },
+        _(
+            "任务完成率 = （已完成 %(done)d 项 + 进度正常 %(ok)d 项，落后线性进度不超过 %(y)d 个百分点）/ 承担任务 %(d)d 项%(v)s。"
+        )
         % {
             "done": parts["completion"]["done"],
             "ok": parts["completion"]["on_schedule"],
@@ -210,7 +242,12 @@ def assessment_run(*, actor, plan: Plan, year: int, as_of: dt.date | None = None
     rows = compute(plan, year=year, as_of=as_of)
     with transaction.atomic():
         run = AssessmentRun.objects.create(
-            plan=plan, year=year, as_of=as_of, weights=weights_of(plan), light_rule=light_rule(plan), created_by=actor
+            plan=plan,
+            year=year,
+            as_of=as_of,
+            weights=weights_of(plan),
+            light_rule=light_rule(plan),
+            created_by=actor,
         )
         AssessmentScore.objects.bulk_create(
             [

@@ -157,7 +157,9 @@ def target_met(ind: Indicator, value: Decimal, base: Decimal | None = None) -> b
     return False
 
 
-def assess(ind: Indicator, base: IndicatorObservation | None, current: IndicatorObservation | None) -> Assessment:
+def assess(
+    ind: Indicator, base: IndicatorObservation | None, current: IndicatorObservation | None
+) -> Assessment:
     """Progress of ``current`` from ``base`` towards the indicator's target (see the module)."""
     if ind.comparator == Comparator.QUALITATIVE or ind.value is None:
         return Assessment(IndicatorProgress.NO_DATA, _("定性指标，不计算量化进展。"))
@@ -250,7 +252,9 @@ def chart_data(view: IndicatorView) -> dict:
         "name": ind.name,
         "unit": ind.unit,
         "points": [[o.observed_on.isoformat(), float(o.value)] for o in view.observations],
-        "target": float(ind.value) if ind.value is not None and ind.comparator != Comparator.QUALITATIVE else None,
+        "target": float(ind.value)
+        if ind.value is not None and ind.comparator != Comparator.QUALITATIVE
+        else None,
         "target_label": target_label(ind),
         "target_date": f"{ind.year}-12-31" if ind.year else None,
     }

@@ -33,9 +33,24 @@ from tongban.core import audit
 from tongban.core.errors import FieldError, Forbidden, InvalidInput
 from tongban.plans import access
 from tongban.plans import error_codes as codes
-from tongban.plans.constants import EDITABLE_STATES, AssignmentRole, Light, ReportAction, ReportState, TaskStatus
+from tongban.plans.constants import (
+    EDITABLE_STATES,
+    AssignmentRole,
+    Light,
+    ReportAction,
+    ReportState,
+    TaskStatus,
+)
 from tongban.plans.lights import plan_lights
-from tongban.plans.models import Plan, PlanSection, PlanTask, ReportingPeriod, TaskAssignment, TaskReport, TaskReportEvent
+from tongban.plans.models import (
+    Plan,
+    PlanSection,
+    PlanTask,
+    ReportingPeriod,
+    TaskAssignment,
+    TaskReport,
+    TaskReportEvent,
+)
 from tongban.plans.reporting import content_errors, period_is_open, period_reporting_now, periods_ensure
 from tongban.regions.models import Organisation
 
@@ -75,7 +90,9 @@ FILL = PatternFill("solid", fgColor="FFF4CC")
 # --- Export ---------------------------------------------------------------------------------------
 
 
-def ledger_export(*, user, plan: Plan, organisation_id: int | None = None, period_key: str | None = None) -> bytes:
+def ledger_export(
+    *, user, plan: Plan, organisation_id: int | None = None, period_key: str | None = None
+) -> bytes:
     """The ledger as .xlsx bytes: the whole plan (the office, supervisors) or one unit's tasks."""
     if organisation_id is None:
         if not access.can_view_all_plans(user):
@@ -217,7 +234,9 @@ class ImportResult:
 
 
 def _file_error(message: str) -> InvalidInput:
-    return InvalidInput(codes.LEDGER_FILE_INVALID, message, errors=[FieldError("file", message, codes.LEDGER_FILE_INVALID)])
+    return InvalidInput(
+        codes.LEDGER_FILE_INVALID, message, errors=[FieldError("file", message, codes.LEDGER_FILE_INVALID)]
+    )
 
 
 def _open(content: bytes):
@@ -263,7 +282,10 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-STATUS_BY_TEXT = {**{str(label): value for value, label in TaskStatus.choices}, **{v: v for v in TaskStatus.values}}
+STATUS_BY_TEXT = {
+    **{str(label): value for value, label in TaskStatus.choices},
+    **{v: v for v in TaskStatus.values},
+}
 
 
 def ledger_import(*, actor, plan: Plan, content: bytes, now: dt.datetime | None = None) -> ImportResult:
@@ -309,7 +331,8 @@ def ledger_import(*, actor, plan: Plan, content: bytes, now: dt.datetime | None 
             _("台账有 %(n)d 处错误，未保存任何内容。第一处：第 %(row)d 行 %(col)s 列：%(msg)s")
             % {"n": len(errors), "row": first.row, "col": first.column, "msg": first.message},
             errors=[
-                FieldError(f"第{e.row}行{e.column}列", e.message, codes.LEDGER_ROWS_INVALID) for e in errors[:500]
+                FieldError(f"第{e.row}行{e.column}列", e.message, codes.LEDGER_ROWS_INVALID)
+                for e in errors[:500]
             ],
             details={"errors": [e.as_dict() for e in errors[:500]], "count": len(errors)},
         )
@@ -327,7 +350,8 @@ def _unit_of(actor, meta: dict) -> Organisation:
     if unit is None or not access.can_report_for(actor, unit.pk):
         raise Forbidden(
             codes.TRACKING_FORBIDDEN,
-            _("只能导入本单位的台账（该台账属于“%(name)s”）。") % {"name": meta.get("unit_name") or (unit.name if unit else "")},
+            _("只能导入本单位的台账（该台账属于“%(name)s”）。")
+            % {"name": meta.get("unit_name") or (unit.name if unit else "")},
         )
     return unit
 
@@ -383,7 +407,11 @@ def _validate(plan, unit, data, col, *, on: dt.date):
             err("任务编号", _("方案中没有第 %(n)d 项任务。") % {"n": number})
         unit_name = _text(values[col["责任单位"]])
         if unit_name != unit.name:
-            err("责任单位", _("该行属于“%(name)s”，不是本单位（%(unit)s）的任务。") % {"name": unit_name or "（空）", "unit": unit.name})
+            err(
+                "责任单位",
+                _("该行属于“%(name)s”，不是本单位（%(unit)s）的任务。")
+                % {"name": unit_name or "（空）", "unit": unit.name},
+            )
         elif task_id is not None and task_id not in assigned:
             err("责任单位", _("本单位不是第 %(n)d 项任务的责任单位。") % {"n": number})
         period = periods.get(_text(values[col["报送期"]]))
@@ -402,20 +430,34 @@ def _validate(plan, unit, data, col, *, on: dt.date):
         raw_progress = values[col["本期进度（%）"]]
         progress = _int(raw_progress)
         if progress is None or not 0 <= progress <= 100:
-            err("本期进度（%）", _("进度“%(p)s”应为 0 至 100 之间的整数。") % {"p": _text(raw_progress) or "（空）"})
+            err(
+                "本期进度（%）",
+                _("进度“%(p)s”应为 0 至 100 之间的整数。") % {"p": _text(raw_progress) or "（空）"},
+            )
         narrative = _text(values[col["本期进展情况"]])
         if status is not None and progress is not None and 0 <= progress <= 100:
             for e in content_errors(status=status, progress=progress, narrative=narrative, submitting=True):
-                err({"progress": "本期进度（%）", "narrative": "本期进展情况", "status": "本期状态"}[e.field], e.message)
+                err(
+                    {"progress": "本期进度（%）", "narrative": "本期进展情况", "status": "本期状态"}[e.field],
+                    e.message,
+                )
         if len(errors) > row_errors:
             continue
         key = (task_id, period.pk)
         if key in seen:
-            err("任务编号", _("第 %(n)d 项任务的%(p)s报告与第 %(r)d 行重复。") % {"n": number, "p": period.label, "r": seen[key]})
+            err(
+                "任务编号",
+                _("第 %(n)d 项任务的%(p)s报告与第 %(r)d 行重复。")
+                % {"n": number, "p": period.label, "r": seen[key]},
+            )
             continue
         seen[key] = row
         if key in locked:
-            err("本期状态", _("该任务%(p)s的报告%(s)s，不能通过台账修改。") % {"p": period.label, "s": ReportState(locked[key]).label})
+            err(
+                "本期状态",
+                _("该任务%(p)s的报告%(s)s，不能通过台账修改。")
+                % {"p": period.label, "s": ReportState(locked[key]).label},
+            )
             continue
         items.append(_Item(row, task_id, period, status, progress, narrative))
     return errors, items, skipped
@@ -430,7 +472,9 @@ def _save(*, actor, plan, unit, items: list[_Item], skipped: int, now) -> Import
         existing = {
             (r.task_id, r.period_id): r
             for r in TaskReport.objects.select_for_update().filter(
-                organisation=unit, task_id__in={i.task_id for i in items}, period_id__in={i.period.pk for i in items}
+                organisation=unit,
+                task_id__in={i.task_id for i in items},
+                period_id__in={i.period.pk for i in items},
             )
         }
         created, updated, events = [], [], []
@@ -457,7 +501,18 @@ def _save(*, actor, plan, unit, items: list[_Item], skipped: int, now) -> Import
         TaskReport.objects.bulk_create(created)
         TaskReport.objects.bulk_update(
             updated,
-            ["status", "progress", "narrative", "state", "version", "submitted_at", "submitted_by", "first_submitted_at", "on_time", "updated_at"],
+            [
+                "status",
+                "progress",
+                "narrative",
+                "state",
+                "version",
+                "submitted_at",
+                "submitted_by",
+                "first_submitted_at",
+                "on_time",
+                "updated_at",
+            ],
         )
         for r in [*created, *updated]:
             r.updated_at = now
@@ -472,7 +527,12 @@ def _save(*, actor, plan, unit, items: list[_Item], skipped: int, now) -> Import
                     actor=actor,
                     actor_label=label,
                     note=_("台账导入"),
-                    snapshot={"status": r.status, "progress": r.progress, "narrative": r.narrative, "attachments": []},
+                    snapshot={
+                        "status": r.status,
+                        "progress": r.progress,
+                        "narrative": r.narrative,
+                        "attachments": [],
+                    },
                     at=now,
                 )
             )

@@ -63,11 +63,15 @@ def light_rule(plan: Plan) -> dict:
 def light_rule_text(rule: dict) -> list[str]:
     """The rule in words, as shown next to the lights."""
     return [
-        _("红灯：最近一期报告为“滞后”；或完成时限已过仍未完成；或应报未报（含退回未重报）超过 %(x)d 个工作日；"
-          "或进度落后线性进度超过 %(r)d 个百分点。")
+        _(
+            "红灯：最近一期报告为“滞后”；或完成时限已过仍未完成；或应报未报（含退回未重报）超过 %(x)d 个工作日；"
+            "或进度落后线性进度超过 %(r)d 个百分点。"
+        )
         % {"x": rule["overdue_red_workdays"], "r": rule["behind_red_points"]},
-        _("黄灯：应报未报但未超过 %(x)d 个工作日；%(late)s距报送截止不足 %(soon)d 个工作日尚未报送；"
-          "进度落后超过 %(y)d 个百分点；或任务暂缓。")
+        _(
+            "黄灯：应报未报但未超过 %(x)d 个工作日；%(late)s距报送截止不足 %(soon)d 个工作日尚未报送；"
+            "进度落后超过 %(y)d 个百分点；或任务暂缓。"
+        )
         % {
             "x": rule["overdue_red_workdays"],
             "late": _("逾期报送；") if rule["late_is_yellow"] else "",
@@ -75,7 +79,9 @@ def light_rule_text(rule: dict) -> list[str]:
             "y": rule["behind_yellow_points"],
         },
         _("绿灯：按时报送且进度正常。"),
-        _("领域、单位：红灯任务占 %(red)d%% 及以上为红灯；有红灯或红黄灯合计占 %(yellow)d%% 及以上为黄灯；否则绿灯。")
+        _(
+            "领域、单位：红灯任务占 %(red)d%% 及以上为红灯；有红灯或红黄灯合计占 %(yellow)d%% 及以上为黄灯；否则绿灯。"
+        )
         % {
             "red": round(rule["aggregate_red_share"] * 100),
             "yellow": round(rule["aggregate_yellow_share"] * 100),
@@ -97,7 +103,9 @@ def light_rule_set(*, actor, plan: Plan, rule: dict) -> Plan:
     for key, value in rule.items():
         if key not in DEFAULT_LIGHT_RULE:
             errors.append(FieldError(key, _("未知的规则项。"), codes.SETTINGS_INVALID))
-        elif key in _INT_KEYS and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100):
+        elif key in _INT_KEYS and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100
+        ):
             errors.append(FieldError(key, _("应为 0 至 100 之间的整数。"), codes.SETTINGS_INVALID))
         elif key in _SHARE_KEYS and (
             isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1
@@ -108,10 +116,14 @@ def light_rule_set(*, actor, plan: Plan, rule: dict) -> Plan:
     merged = {**light_rule(plan), **{k: v for k, v in rule.items() if k in DEFAULT_LIGHT_RULE}}
     if not errors and merged["behind_yellow_points"] > merged["behind_red_points"]:
         errors.append(
-            FieldError("behind_yellow_points", _("黄灯落后点数不应大于红灯落后点数。"), codes.SETTINGS_INVALID)
+            FieldError(
+                "behind_yellow_points", _("黄灯落后点数不应大于红灯落后点数。"), codes.SETTINGS_INVALID
+            )
         )
     if errors:
-        raise InvalidInput(codes.SETTINGS_INVALID, _("亮灯规则设置不正确：%(m)s") % {"m": errors[0].message}, errors=errors)
+        raise InvalidInput(
+            codes.SETTINGS_INVALID, _("亮灯规则设置不正确：%(m)s") % {"m": errors[0].message}, errors=errors
+        )
     with transaction.atomic():
         plan.light_rule = merged
         plan.save(update_fields=["light_rule", "updated_at"])
@@ -203,7 +215,15 @@ def latest_reports(plan: Plan, *, on: dt.date | None = None) -> dict[tuple[int, 
             )
         )
         .filter(rn=1)
-        .values("task_id", "organisation_id", "status", "progress", "narrative", "period__label", "period__ends_on")
+        .values(
+            "task_id",
+            "organisation_id",
+            "status",
+            "progress",
+            "narrative",
+            "period__label",
+            "period__ends_on",
+        )
     )
     return {(r["task_id"], r["organisation_id"]): r for r in rows}
 
@@ -252,7 +272,10 @@ def plan_lights(plan: Plan, *, on: dt.date | None = None) -> PlanLights:
     out_tasks = []
     for t in tasks:
         units = []
-        for a in sorted(assignments.get(t["id"], []), key=lambda a: (a["role"] != AssignmentRole.LEAD, a["organisation_id"])):
+        for a in sorted(
+            assignments.get(t["id"], []),
+            key=lambda a: (a["role"] != AssignmentRole.LEAD, a["organisation_id"]),
+        ):
             key = (t["id"], a["organisation_id"])
             units.append(
                 _unit_light(
@@ -290,9 +313,7 @@ def plan_lights(plan: Plan, *, on: dt.date | None = None) -> PlanLights:
                 units=units,
             )
         )
-    parts = dict(
-        PlanSection.objects.filter(plan=plan, level=1).values_list("id", "title")
-    )
+    parts = dict(PlanSection.objects.filter(plan=plan, level=1).values_list("id", "title"))
     areas = []
     by_part: dict[int, list[str]] = {}
     for t in out_tasks:
@@ -343,7 +364,19 @@ def aggregate(key: int, name: str, lights: list[str], rule: dict) -> Aggregate:
 
 
 def _unit_light(
-    plan, rule, on, task, assignment, org_name, latest, last_due, due_report, overdue_days, pending, pending_report, days_left
+    plan,
+    rule,
+    on,
+    task,
+    assignment,
+    org_name,
+    latest,
+    last_due,
+    due_report,
+    overdue_days,
+    pending,
+    pending_report,
+    days_left,
 ) -> UnitLight:
     red: list[str] = []
     yellow: list[str] = []
@@ -358,7 +391,11 @@ def _unit_light(
         state = due_report["state"] if due_report else None
         if state not in REPORTED_STATES:
             what = _("已退回未重新报送") if state == ReportState.RETURNED else _("应报未报")
-            text = _("%(p)s报告%(what)s，已逾期 %(n)d 个工作日。") % {"p": last_due.label, "what": what, "n": overdue_days}
+            text = _("%(p)s报告%(what)s，已逾期 %(n)d 个工作日。") % {
+                "p": last_due.label,
+                "what": what,
+                "n": overdue_days,
+            }
             (red if overdue_days > rule["overdue_red_workdays"] else yellow).append(text)
         elif due_report.get("on_time") is False and rule["late_is_yellow"]:
             yellow.append(_("%(p)s报告逾期报送。") % {"p": last_due.label})

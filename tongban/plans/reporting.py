@@ -144,7 +144,11 @@ def schedule_set(*, actor, plan: Plan, due_workdays: int, remind_workdays: int) 
             actor=actor,
             action="plans.schedule_set",
             target=plan,
-            data={"due_workdays": due_workdays, "remind_workdays": remind_workdays, "periods_changed": changed},
+            data={
+                "due_workdays": due_workdays,
+                "remind_workdays": remind_workdays,
+                "periods_changed": changed,
+            },
         )
     return row
 
@@ -203,7 +207,9 @@ def attachment_check(upload, *, field: str = "attachments") -> CheckedFile:
     size = upload.size or 0
     if size == 0:
         msg = _("文件“%(name)s”是空的。") % {"name": name}
-        raise InvalidInput(codes.ATTACHMENT_EMPTY, msg, errors=[FieldError(field, msg, codes.ATTACHMENT_EMPTY)])
+        raise InvalidInput(
+            codes.ATTACHMENT_EMPTY, msg, errors=[FieldError(field, msg, codes.ATTACHMENT_EMPTY)]
+        )
     if size > settings.UPLOAD_MAX_BYTES:
         msg = _("文件“%(name)s”超过 %(mb)d MB 的大小限制。") % {
             "name": name,
@@ -236,7 +242,9 @@ def content_errors(*, status: str, progress, narrative: str, submitting: bool) -
     if status not in TaskStatus.values:
         labels = "、".join(str(label) for label in TaskStatus.labels)
         errors.append(
-            FieldError("status", _("推进状态应为以下之一：%(labels)s。") % {"labels": labels}, codes.REPORT_INVALID)
+            FieldError(
+                "status", _("推进状态应为以下之一：%(labels)s。") % {"labels": labels}, codes.REPORT_INVALID
+            )
         )
     if isinstance(progress, bool) or not isinstance(progress, int) or not 0 <= progress <= 100:
         errors.append(FieldError("progress", _("进度应为 0 至 100 之间的整数。"), codes.REPORT_INVALID))
@@ -247,7 +255,9 @@ def content_errors(*, status: str, progress, narrative: str, submitting: bool) -
     narrative = narrative or ""
     if len(narrative) > NARRATIVE_MAX:
         errors.append(
-            FieldError("narrative", _("进展情况不超过 %(n)d 字。") % {"n": NARRATIVE_MAX}, codes.REPORT_INVALID)
+            FieldError(
+                "narrative", _("进展情况不超过 %(n)d 字。") % {"n": NARRATIVE_MAX}, codes.REPORT_INVALID
+            )
         )
     elif submitting and len(narrative.strip()) < 5 and status != TaskStatus.NOT_STARTED:
         errors.append(FieldError("narrative", _("请填写进展情况（至少 5 个字）。"), codes.REPORT_INVALID))
@@ -315,7 +325,9 @@ def report_save(
     if task.plan_id != period.plan_id:
         raise NotFound(codes.PERIOD_NOT_FOUND, _("报送期不属于该方案。"))
     if not period_is_open(period, on=timezone.localtime(now).date()):
-        raise Conflict(codes.PERIOD_NOT_OPEN, _("报送期“%(label)s”未开始或已关闭。") % {"label": period.label})
+        raise Conflict(
+            codes.PERIOD_NOT_OPEN, _("报送期“%(label)s”未开始或已关闭。") % {"label": period.label}
+        )
     errors = content_errors(status=status, progress=progress, narrative=narrative, submitting=submit)
     if errors:
         raise InvalidInput(codes.REPORT_INVALID, errors[0].message, errors=errors)
@@ -348,7 +360,9 @@ def report_save(
     return report
 
 
-def _write(*, actor, task, organisation_id, period, status, progress, narrative, checked, submit, now, staged):
+def _write(
+    *, actor, task, organisation_id, period, status, progress, narrative, checked, submit, now, staged
+):
     try:
         with transaction.atomic():
             report, created = TaskReport.objects.get_or_create(

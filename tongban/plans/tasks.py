@@ -44,7 +44,11 @@ def _notify_units(period: ReportingPeriod, missing: dict[int, int], *, title: st
     for org_id, n in missing.items():
         for user in reporters_of(org_id):
             with _node_language():
-                notify(user=user, title=title % {"p": period.label}, body=body % {"p": period.label, "n": n, "d": period.due_on.isoformat()})
+                notify(
+                    user=user,
+                    title=title % {"p": period.label},
+                    body=body % {"p": period.label, "n": n, "d": period.due_on.isoformat()},
+                )
             sent += 1
     return sent
 
@@ -60,7 +64,9 @@ def reminders_send(*, on: dt.date | None = None) -> int:
         periods_ensure(plan=plan)
         _due, remind = schedule_of(plan)
         period = (
-            ReportingPeriod.objects.filter(plan=plan, ends_on__lt=on, due_on__gte=on, reminded_at__isnull=True)
+            ReportingPeriod.objects.filter(
+                plan=plan, ends_on__lt=on, due_on__gte=on, reminded_at__isnull=True
+            )
             .order_by("-ends_on")
             .first()
         )
@@ -79,7 +85,12 @@ def reminders_send(*, on: dt.date | None = None) -> int:
             )
             period.reminded_at = timezone.now()
             period.save(update_fields=["reminded_at"])
-            audit.record(actor=None, action="plans.period_remind", target=period, data={"units": len(missing), "notified": n})
+            audit.record(
+                actor=None,
+                action="plans.period_remind",
+                target=period,
+                data={"units": len(missing), "notified": n},
+            )
             sent += n
     return sent
 
@@ -91,13 +102,17 @@ def overdue_mark(*, on: dt.date | None = None) -> int:
     sent = 0
     for plan in Plan.objects.all():
         overdue = list(
-            ReportingPeriod.objects.filter(plan=plan, due_on__lt=on, overdue_marked_at__isnull=True).order_by("-due_on")
+            ReportingPeriod.objects.filter(plan=plan, due_on__lt=on, overdue_marked_at__isnull=True).order_by(
+                "-due_on"
+            )
         )
         if not overdue:
             continue
         with transaction.atomic():
             latest, older = overdue[0], overdue[1:]
-            ReportingPeriod.objects.filter(pk__in=[p.pk for p in older]).update(overdue_marked_at=timezone.now())
+            ReportingPeriod.objects.filter(pk__in=[p.pk for p in older]).update(
+                overdue_marked_at=timezone.now()
+            )
             period = ReportingPeriod.objects.select_for_update().get(pk=latest.pk)
             if period.overdue_marked_at is not None:
                 continue
