@@ -194,7 +194,7 @@ def assess(
         actual_text = _("1 − |%(v)s − %(t)s| / |%(b)s − %(t)s|") % {"v": _num(v), "t": _num(t), "b": _num(b)}
     else:
         actual = float((v - b) / (t - b)) if t != b else 0.0
-        actual_text = "(%s − %s) / (%s − %s)" % (_num(v), _num(b), _num(t), _num(b))
+        actual_text = f"({_num(v)} − {_num(b)}) / ({_num(t)} − {_num(b)})"
     ratio = actual / expected if expected > 0 else 0.0
     if ratio >= PROGRESS_ON_TRACK_RATIO:
         status = IndicatorProgress.ON_TRACK

@@ -145,6 +145,7 @@ class UnitLight:
     progress: int | None = None
     narrative: str = ""
     period: str = ""
+    due_reported: bool | None = None  # the last due period's report was sent (None: nothing due yet)
 
 
 @dataclass
@@ -443,6 +444,9 @@ def _unit_light(
         progress=progress,
         narrative=latest["narrative"] if latest else "",
         period=latest["period__label"] if latest else "",
+        due_reported=None
+        if last_due is None
+        else bool(due_report and due_report["state"] in REPORTED_STATES),
     )
 
 

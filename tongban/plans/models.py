@@ -192,6 +192,9 @@ class PlanSchedule(models.Model):
         verbose_name = _("报送安排")
         verbose_name_plural = _("报送安排")
 
+    def __str__(self) -> str:
+        return f"{self.plan_id}: +{self.due_workdays}"
+
 
 class ReportingPeriod(models.Model):
     """One reporting period of a plan (a month or a quarter), with its due date in working days."""
