@@ -107,6 +107,10 @@ class Assessment:
     as_of: dt.date | None = None
     value: Decimal | None = None
 
+    @property
+    def label(self) -> str:
+        return str(IndicatorProgress(self.status).label)
+
 
 @dataclass
 class IndicatorView:

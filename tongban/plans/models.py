@@ -272,6 +272,18 @@ class TaskReport(models.Model):
     def __str__(self) -> str:
         return f"{self.task_id}/{self.organisation_id}/{self.period_id}"
 
+    @property
+    def status_label(self) -> str:
+        from tongban.plans.constants import TaskStatus
+
+        return str(TaskStatus(self.status).label) if self.status in TaskStatus.values else self.status
+
+    @property
+    def state_label(self) -> str:
+        from tongban.plans.constants import ReportState
+
+        return str(ReportState(self.state).label)
+
 
 class TaskReportEvent(models.Model):
     """History of a report, one row per change: who, when, what it said at that moment."""
@@ -294,6 +306,12 @@ class TaskReportEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report_id} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        from tongban.plans.constants import ReportAction
+
+        return str(ReportAction(self.action).label) if self.action in ReportAction.values else self.action
 
 
 def attachment_upload_path(instance: ReportAttachment, filename: str) -> str:
