@@ -233,3 +233,21 @@ def test_the_dashboard_takes_a_bounded_number_of_queries(w, django_assert_max_nu
     reporting.periods_ensure(plan=w["plan"])
     with django_assert_max_num_queries(22):
         dashboard.plan_dashboard(user=w["office"], plan=w["plan"], on=dt.date(2024, 10, 14))
+
+
+def test_demo_reports_make_the_dashboard_alive_and_are_idempotent(w):
+    from tongban.plans.demo_tracking import plan_demo_reports
+    from tongban.plans.models import IndicatorObservation, TaskReport
+
+    first = plan_demo_reports(w["plan"], on=dt.date(2025, 6, 15))
+    assert first["reports"] > 100 and first["observations"] > 0
+    assert TaskReport.objects.filter(times_returned=1).exists()
+    assert plan_demo_reports(w["plan"], on=dt.date(2025, 6, 15)) == {
+        "reports": 0,
+        "events": 0,
+        "observations": 0,
+    }
+    assert IndicatorObservation.objects.count() == first["observations"]
+    d = dashboard.plan_dashboard(user=w["office"], plan=w["plan"], on=dt.date(2025, 6, 15))
+    assert sum(a.reported for a in d.areas) > 0
+    assert any(v.progress.status != IndicatorProgress.NO_DATA for v in d.indicators)
