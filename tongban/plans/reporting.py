@@ -426,7 +426,7 @@ def _report_for_review(actor, report_id: int) -> TaskReport:
     if not access.can_manage_plans(actor):
         raise Forbidden(codes.TRACKING_FORBIDDEN, _("只有推进办可以审核报送。"))
     report = (
-        TaskReport.objects.select_for_update()
+        TaskReport.objects.select_for_update(of=("self",))
         .select_related("task", "period", "organisation", "submitted_by")
         .filter(pk=report_id)
         .first()
