@@ -106,3 +106,17 @@ def test_the_statistics_follow_a_new_case_at_once(client, decided_cases, citizen
     assert total(client.get(reverse("web:statistics")).content.decode()) == "3"
     _apply(citizen_client, item)
     assert total(client.get(reverse("web:statistics")).content.decode()) == "4"
+
+
+def test_dashboard_shows_each_plans_lights_with_a_link_to_its_dashboard(hefei):
+    from tests.plans.tracking_fixtures import build_plan
+
+    world = build_plan()
+    plan = world["plan"]
+    page = client_for(world["supervisor"]).get(reverse("web:wb_dashboard")).content.decode()
+    assert "推进督办：任务亮灯与指标进展" in page
+    assert reverse("web:plan_dashboard", args=[plan.code]) in page
+    option = json.loads(
+        re.search(r'<script id="chart_plans-data" type="application/json">(.*?)</script>', page).group(1)
+    )
+    assert sum(sum(s["data"]) for s in option["series"]) == plan.tasks.count()

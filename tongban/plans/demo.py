@@ -125,6 +125,9 @@ def plan_demo_prepare() -> list[PlanDemoAccount]:
         if unassigned.exists():
             lead, co = area
             assignment_set_for_part(actor=None, part=part, lead=units[lead], co=[units[c] for c in co])
+    from tongban.plans.demo_tracking import plan_demo_reports
+
+    plan_demo_reports(plan)  # reports, reviews and indicator values over the past periods (once)
     return [
         PlanDemoAccount("planoffice", f"推进办（{units['fgw'].name}）", pw["planoffice"], "导入方案、分配责任单位"),
         PlanDemoAccount(

@@ -236,3 +236,259 @@ class AssignmentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id}: {self.action} {self.organisation_id}"
+
+
+# --- Tracking: reporting, indicators, assessment (推进督办 parts 3–8) ------------------------------
+# Services: tongban.plans.reporting, .indicators, .assessment, .ledger; reads: .lights, .dashboard.
+
+
+class PlanSchedule(models.Model):
+    """When a plan's reports are due: ``due_workdays`` working days after each period ends, with
+    reminders ``remind_workdays`` working days before that. A plan without a row uses the defaults."""
+
+    plan = models.OneToOneField(Plan, on_delete=models.CASCADE, related_name="schedule")
+    due_workdays = models.PositiveSmallIntegerField(_("报送期限（期末后工作日）"), default=5)
+    remind_workdays = models.PositiveSmallIntegerField(_("提前提醒（工作日）"), default=2)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("报送安排")
+        verbose_name_plural = _("报送安排")
+
+    def __str__(self) -> str:
+        return f"{self.plan_id}: +{self.due_workdays}"
+
+
+class ReportingPeriod(models.Model):
+    """One reporting period of a plan (a month or a quarter), with its due date in working days."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="periods")
+    year = models.PositiveSmallIntegerField(_("年度"))
+    seq = models.PositiveSmallIntegerField(_("期次"))  # month 1–12 or quarter 1–4
+    key = models.CharField(_("期次编码"), max_length=8)  # "2024-03" or "2024-Q1"
+    label = models.CharField(_("报送期"), max_length=32)  # "2024年3月", "2024年第1季度"
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    due_on = models.DateField(_("报送截止日期"), db_index=True)
+    due_provisional = models.BooleanField(_("截止日期为暂定"), default=False)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("已提醒"), null=True, blank=True)
+    overdue_marked_at = models.DateTimeField(_("已标记逾期"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["plan_id", "starts_on"]
+        verbose_name = _("报送期")
+        verbose_name_plural = _("报送期")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "year", "seq"], name="plan_period_unique"),
+            models.UniqueConstraint(fields=["plan", "key"], name="plan_period_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class TaskReport(models.Model):
+    """A unit's report on one task for one period: what it says, and where the review stands.
+    Every change is a ``TaskReportEvent`` with a snapshot; the row holds the current version."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    task = models.ForeignKey(PlanTask, on_delete=models.PROTECT, related_name="reports")
+    organisation = models.ForeignKey(
+        "regions.Organisation", on_delete=models.PROTECT, related_name="plan_reports"
+    )
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="reports")
+    status = models.CharField(_("推进状态"), max_length=16)  # constants.TaskStatus
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    narrative = models.TextField(_("进展情况"), blank=True)
+    state = models.CharField(_("报送状态"), max_length=16, default="draft")  # constants.ReportState
+    version = models.PositiveIntegerField(_("版本"), default=0)  # +1 on every submission
+    first_submitted_at = models.DateTimeField(_("首次报送时间"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Whether the first submission came by the period's due date (set once; a resubmission after a
+    # return keeps it: the return is counted against quality, not timeliness).
+    on_time = models.BooleanField(_("按时报送"), null=True, blank=True)
+    times_returned = models.PositiveSmallIntegerField(_("退回次数"), default=0)
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    review_note = models.TextField(_("审核意见"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["period_id", "task_id", "organisation_id"]
+        verbose_name = _("进展报送")
+        verbose_name_plural = _("进展报送")
+        constraints = [
+            models.UniqueConstraint(fields=["task", "organisation", "period"], name="plan_report_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["period", "state"], name="plan_report_period_state"),
+            models.Index(fields=["organisation", "period"], name="plan_report_org_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}/{self.organisation_id}/{self.period_id}"
+
+    @property
+    def status_label(self) -> str:
+        from tongban.plans.constants import TaskStatus
+
+        return str(TaskStatus(self.status).label) if self.status in TaskStatus.values else self.status
+
+    @property
+    def state_label(self) -> str:
+        from tongban.plans.constants import ReportState
+
+        return str(ReportState(self.state).label)
+
+
+class TaskReportEvent(models.Model):
+    """History of a report, one row per change: who, when, what it said at that moment."""
+
+    report = models.ForeignKey(TaskReport, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("操作"), max_length=16)  # constants.ReportAction
+    from_state = models.CharField(max_length=16, blank=True)
+    to_state = models.CharField(max_length=16)
+    version = models.PositiveIntegerField(_("版本"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    actor_label = models.CharField(_("操作人"), max_length=150)
+    note = models.TextField(_("说明"), blank=True)
+    snapshot = models.JSONField(_("报送内容"), default=dict)
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("报送记录")
+        verbose_name_plural = _("报送记录")
+
+    def __str__(self) -> str:
+        return f"{self.report_id} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        from tongban.plans.constants import ReportAction
+
+        return str(ReportAction(self.action).label) if self.action in ReportAction.values else self.action
+
+
+def attachment_upload_path(instance: ReportAttachment, filename: str) -> str:
+    # Never the uploader's file name on disk: a random name with the extension of the detected type.
+    from tongban.plans.constants import ATTACHMENT_MIME
+
+    ext = ATTACHMENT_MIME.get(instance.content_type, ".bin")
+    return f"plans/{instance.report.public_id}/{uuid.uuid4().hex}{ext}"
+
+
+class ReportAttachment(models.Model):
+    """An evidence file (佐证材料) of a report, kept with the submission it came with."""
+
+    report = models.ForeignKey(TaskReport, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_upload_path, max_length=255)
+    original_name = models.CharField(_("文件名"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    version = models.PositiveIntegerField(_("随第几次报送"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class IndicatorObservation(models.Model):
+    """One value of an indicator, as of a date, with where it comes from and who recorded it."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="observations")
+    value = models.DecimalField(_("数值"), max_digits=20, decimal_places=6)
+    observed_on = models.DateField(_("统计日期"))
+    source = models.CharField(_("数据来源"), max_length=255)
+    note = models.CharField(_("备注"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["indicator_id", "observed_on", "id"]
+        verbose_name = _("指标数据")
+        verbose_name_plural = _("指标数据")
+        indexes = [models.Index(fields=["indicator", "observed_on"], name="plan_obs_indicator_date")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.observed_on}: {self.value}"
+
+
+class _Immutable(models.Model):
+    """Rows written once: a change is a new row (a new run), never an update."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError(f"{type(self).__name__} rows are immutable")
+        super().save(*args, **kwargs)
+
+
+class AssessmentRun(_Immutable):
+    """One computation of a year's assessment of units, with the weights and rule it used."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="assessment_runs")
+    year = models.PositiveSmallIntegerField(_("考核年度"))
+    as_of = models.DateField(_("统计截止日期"))
+    weights = models.JSONField(_("权重"))
+    light_rule = models.JSONField(_("亮灯规则"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("考核批次")
+        verbose_name_plural = _("考核批次")
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.year}"
+
+
+class AssessmentScore(_Immutable):
+    """A unit's score in a run, with each component's numbers and the formula in words."""
+
+    run = models.ForeignKey(AssessmentRun, on_delete=models.PROTECT, related_name="scores")
+    organisation = models.ForeignKey("regions.Organisation", on_delete=models.PROTECT, related_name="+")
+    rank = models.PositiveIntegerField(_("名次"))
+    score = models.DecimalField(_("得分"), max_digits=6, decimal_places=2)
+    timeliness = models.DecimalField(_("按时报送得分"), max_digits=6, decimal_places=2, null=True)
+    quality = models.DecimalField(_("报送质量得分"), max_digits=6, decimal_places=2, null=True)
+    completion = models.DecimalField(_("任务完成得分"), max_digits=6, decimal_places=2, null=True)
+    # {"timeliness": {"numerator": 18, "denominator": 20, ...}, ..., "weights_used": {...}}
+    details = models.JSONField(_("计算明细"))
+    explanation = models.TextField(_("计算说明"))
+
+    class Meta:
+        ordering = ["run_id", "rank"]
+        verbose_name = _("考核得分")
+        verbose_name_plural = _("考核得分")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "organisation"], name="plan_score_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.score}"

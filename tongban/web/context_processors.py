@@ -1,6 +1,7 @@
 from django.conf import settings
 
 from tongban.cases.access import can_see_queue
+from tongban.plans.access import can_view_all_plans
 
 
 def node(request):
@@ -14,6 +15,9 @@ def node(request):
         "node_name": settings.NODE_NAME,
         "large_text": large,
         "is_workbench_user": signed_in and can_see_queue(user),
+        # 推进督办: the office, supervisors and every responsible unit's reporter.
+        "can_see_plans": signed_in
+        and (can_view_all_plans(user) or (hasattr(user, "has_role") and user.has_role("plan_reporter"))),
         "unread_count": 0,
     }
     if signed_in:

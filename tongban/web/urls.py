@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tongban.web import urls_plans, urls_proposals
+from tongban.web import urls_plans, urls_plans_tracking, urls_proposals
 from tongban.web.views import accounts, applicant, bundles, certificates, dashboards, portal, workbench
 
 app_name = "web"
@@ -73,3 +73,4 @@ urlpatterns = [
 
 # Plan supervision (推进督办) and proposal handling (建议提案办理) keep their routes in their own modules.
 urlpatterns += urls_plans.urlpatterns + urls_proposals.urlpatterns
+urlpatterns += urls_plans_tracking.urlpatterns

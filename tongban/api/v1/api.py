@@ -20,6 +20,7 @@ from tongban.api.v1.bundles import router as bundles_router
 from tongban.api.v1.certificates import router as certificates_router
 from tongban.api.v1.pagination import paginate
 from tongban.api.v1.plans import router as plans_router
+from tongban.api.v1.plans_tracking import router as plans_tracking_router
 from tongban.api.v1.proposals import router as proposals_router
 from tongban.cases import selectors as case_selectors
 from tongban.cases import services as case_services
@@ -364,4 +365,5 @@ api.add_router("/cases", cases_router)
 api.add_router("/certificates", certificates_router)
 api.add_router("/bundles", bundles_router)
 api.add_router("/plans", plans_router)
+api.add_router("/plans", plans_tracking_router)
 api.add_router("/proposals", proposals_router)

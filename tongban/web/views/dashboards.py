@@ -51,6 +51,44 @@ def _charts(stats: statistics.CaseStatistics) -> dict[str, dict]:
     }
 
 
+def _plans(user) -> dict:
+    """推进督办 at a glance: each plan's task lights and indicator progress, linking to its dashboard."""
+    from tongban.plans.access import can_view_all_plans
+    from tongban.plans.constants import IndicatorProgress, Light
+    from tongban.plans.dashboard import plan_dashboard
+    from tongban.plans.models import Plan
+
+    if not can_view_all_plans(user):
+        return {}
+    rows = [
+        plan_dashboard(user=user, plan=plan, live=False) for plan in Plan.objects.order_by("-created_at")[:5]
+    ]
+    if not rows:
+        return {}
+    lights = (Light.RED, Light.YELLOW, Light.GREEN, Light.GREY)
+    colours = {Light.RED: "#c0392b", Light.YELLOW: "#d9a400", Light.GREEN: "#2e8540", Light.GREY: "#8a949c"}
+    option = charts.bar(
+        labels=[d.plan.title[:18] for d in rows],
+        series=[(str(light.label), [d.totals.get(light.value, 0) for d in rows]) for light in lights],
+        horizontal=True,
+    )
+    for series, light in zip(option["series"], lights, strict=True):
+        series["stack"] = "lights"
+        series["itemStyle"] = {"color": colours[light]}
+    return {
+        "plan_rows": [
+            {
+                "plan": d.plan,
+                "totals": d.totals,
+                "indicators": [(str(s.label), d.indicator_counts.get(s.value, 0)) for s in IndicatorProgress],
+            }
+            for d in rows
+        ],
+        "plan_lights": [(light.value, str(light.label)) for light in lights],
+        "chart_plans": option,
+    }
+
+
 def _context(stats) -> dict:
     return {
         "stats": stats,
@@ -71,4 +109,5 @@ def supervisor_dashboard(request):
         return forbidden(request, _("数据看板仅供督查人员和管理员查看。"))
     context = _context(statistics.case_statistics_current())
     context["bad_ratings"] = statistics.bad_ratings_to_follow_up()
+    context.update(_plans(request.user))
     return render(request, "web/workbench/dashboard.html", context)
