@@ -103,3 +103,45 @@ def test_dashboard_charts_are_drawn_and_pass_axe(page, people):
     assert_accessible(page)
     assert page.get_by_text("等待时间较长").count() == 1
     shot(page, "dashboard")
+
+
+def test_plan_pages_pass_axe_and_the_plan_dashboard_draws_its_charts(page, transactional_db):
+    from tests.plans.tracking_fixtures import build_plan
+    from tongban.accounts.services import staff_create as create
+
+    world = build_plan()
+    plan = world["plan"]
+    create(
+        username="office",
+        password=PASSWORD,
+        real_name="吴推进",
+        organisation=world["units"]["dev"],
+        roles=["plan_office"],
+    )
+    create(
+        username="reporter",
+        password=PASSWORD,
+        real_name="李填报",
+        organisation=world["units"]["sci"],
+        roles=["plan_reporter"],
+    )
+    login(page, "office")
+    for name, args in (
+        ("web:plans", []),
+        ("web:plan", [plan.code]),
+        ("web:plan_review", [plan.code]),
+        ("web:plan_indicators", [plan.code]),
+        ("web:plan_assessment", [plan.code]),
+        ("web:plan_import", []),
+    ):
+        page.goto(page.base + reverse(name, args=args))
+        assert_accessible(page)
+    page.goto(page.base + reverse("web:plan_dashboard", args=[plan.code]))
+    if page.locator("[data-chart]").count():
+        page.wait_for_selector("[data-chart-ready], svg")
+    assert_accessible(page)
+    shot(page, "plan-dashboard")
+    page.get_by_role("button", name="退出").click()
+    login(page, "reporter")
+    page.goto(page.base + reverse("web:plan_reports", args=[plan.code]))
+    assert_accessible(page)
