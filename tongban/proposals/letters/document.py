@@ -42,4 +42,7 @@ class ReplyLetter:
     feedback_form: bool = True
     proposal_title: str = ""  # shown on the feedback form
     proposer: str = ""  # shown on the feedback form
+    # Optional, added by the letters renderer (defaults keep every caller working):
+    proposal_number: str = ""  # 建议/提案编号, shown on the feedback form (e.g. 第2号)
+    known_classes: tuple[str, ...] = ("A", "B", "C", "D")  # the jurisdiction's 办复类别 table
     extra: dict = field(default_factory=dict, hash=False, compare=False)
