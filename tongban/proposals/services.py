@@ -1327,3 +1327,26 @@ def reply_letter(*, reply: Reply, fmt: str) -> bytes:
         raise TongbanError(
             error_codes.LETTER_UNAVAILABLE, "答复函生成组件尚未安装，暂不能生成答复函。", status=503
         ) from None
+
+
+def document_sequence_start(*, actor, organisation_id: int, year: int, last_used: int) -> DocumentNumberCounter:
+    """A unit that starts using the system mid-year continues its paper register: the next 发文字号 of
+    ``year`` will be ``last_used + 1``. It never goes backwards (numbers must stay unique)."""
+    if actor is not None and not (
+        access.can_manage_proposals(actor) or access.can_sign_off_for(actor, organisation_id)
+    ):
+        raise Forbidden(error_codes.FORBIDDEN, "仅交办人员或本单位签发领导可以设置发文字号起始号。")
+    if isinstance(last_used, bool) or not isinstance(last_used, int) or last_used < 0:
+        raise _invalid("last_used", "已用号应为非负整数。")
+    if not Organisation.objects.filter(pk=organisation_id).exists():
+        raise _invalid("organisation", "未知的承办单位。", error_codes.UNIT_UNKNOWN)
+    with transaction.atomic():
+        counter, _created = DocumentNumberCounter.objects.select_for_update().get_or_create(
+            organisation_id=organisation_id, year=year, defaults={"last": 0}
+        )
+        if last_used < counter.last:
+            raise _invalid("last_used", f"{year} 年已用到第 {counter.last} 号，不能改小。")
+        counter.last = last_used
+        counter.save(update_fields=["last"])
+        _audit(actor, "document_sequence_start", None, {"organisation": organisation_id, "year": year, "last": last_used})
+    return counter
