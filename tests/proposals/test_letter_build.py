@@ -62,6 +62,7 @@ def test_the_real_reply_of_seed_000_becomes_its_letter(world):
     assert letter.signed_on == dt.date(2022, 8, 12)
     assert letter.copy_to == ("区政府办", "区政协提案委")
     assert letter.body == blocks and letter.feedback_form and letter.proposal_title == seed.proposal_title
+    assert letter.proposal_number == "区政协五届一次会议第2号" and letter.known_classes == ("A", "B", "C", "D")
 
 
 def test_a_deputys_suggestion_is_addressed_to_the_deputy(world):
@@ -83,3 +84,35 @@ def test_the_document_sequence_never_goes_backwards(world):
     services.document_sequence_start(actor=world["office"], organisation_id=world["lead"].pk, year=2026, last_used=5)
     with pytest.raises(InvalidInput):
         services.document_sequence_start(actor=world["office"], organisation_id=world["lead"].pk, year=2026, last_used=3)
+
+
+def test_the_letter_files_of_a_signed_off_reply_are_real_docx_and_pdf(world):
+    import io
+
+    import docx
+    from pypdf import PdfReader
+
+    p = register(world, serial=2, proposer_name="朱克海")
+    hand_over(world, p)
+    services.assignment_accept(actor=world["handler"], proposal_id=p.public_id)
+    reply = to_signed_off(world, p, reply_class="A")
+    document = docx.Document(io.BytesIO(services.reply_letter(reply=reply, fmt="docx")))
+    text = "\n".join(par.text for par in document.paragraphs)
+    assert reply.document_number in text and "朱克海委员" in text
+    pdf = PdfReader(io.BytesIO(services.reply_letter(reply=reply, fmt="pdf")))
+    assert "瑶发改案" in "".join(page.extract_text() for page in pdf.pages)
+
+
+def test_a_class_outside_a_jurisdictions_table_is_refused_by_the_letter_too(world):
+    from tongban.core.errors import InvalidInput
+
+    p = register(world)
+    hand_over(world, p)
+    services.assignment_accept(actor=world["handler"], proposal_id=p.public_id)
+    reply = to_signed_off(world, p, reply_class="A")
+    world["jurisdiction"].class_table = [{"code": "甲"}, {"code": "乙"}]
+    world["jurisdiction"].save()
+    reply.refresh_from_db()
+    with pytest.raises(InvalidInput) as exc:
+        services.reply_letter(reply=reply, fmt="docx")
+    assert exc.value.code == "LETTER_CLASS_UNKNOWN"

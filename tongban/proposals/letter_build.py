@@ -84,5 +84,7 @@ def build_letter(reply) -> ReplyLetter:
         feedback_form=True,
         proposal_title=proposal.title,
         proposer=proposal.proposer_name,
+        proposal_number=proposal.reference,
+        known_classes=tuple(c["code"] for c in proposal.jurisdiction.class_table),
         extra={"signer_name": reply.signer_name, "purpose": reply.purpose},
     )
