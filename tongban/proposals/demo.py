@@ -260,4 +260,4 @@ def proposals_demo_prepare() -> list[DemoAccount]:
     ]
 
 
-__all__ = ["proposals_demo_prepare", "ProposalStatus"]
+__all__ = ["proposals_demo_prepare"]
