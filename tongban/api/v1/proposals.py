@@ -32,12 +32,12 @@ LETTER_TYPES = {
 # --- schemas ----------------------------------------------------------------------------------------
 
 
-class CoSignerIn(Schema):
+class ProposalCoSignerIn(Schema):
     name: str
     phone: str = ""
 
 
-class RegisterIn(Schema):
+class ProposalRegisterIn(Schema):
     kind: str = Field(description="npc_suggestion（人大代表建议）或 cppcc_proposal（政协提案）")
     session: str = Field(description="届次，如“区政协五届一次会议”")
     serial: int = Field(description="编号，第2号填 2")
@@ -47,11 +47,11 @@ class RegisterIn(Schema):
     proposer_phone: str = Field("", description="加密保存，只以掩码显示")
     proposer_address: str = Field("", description="加密保存；公开答复时自动隐去")
     proposer_unit: str = ""
-    co_signers: list[CoSignerIn] = []
+    co_signers: list[ProposalCoSignerIn] = []
     jurisdiction: str = Field("", description="办理规则标识；空为默认规则")
 
 
-class DeadlineOut(Schema):
+class ProposalDeadlineOut(Schema):
     date: date | None
     provisional: bool = Field(description="该年度节假日安排尚未公布，期限为暂定")
     workdays_left: int | None
@@ -67,12 +67,12 @@ class ProposalSummaryOut(Schema):
     status: str
     status_label: str
     lead_unit: str
-    deadline: DeadlineOut
+    deadline: ProposalDeadlineOut
     reply_class: str
     satisfaction: str
 
 
-class AssignmentOut(Schema):
+class ProposalAssignmentOut(Schema):
     unit: str
     unit_id: int
     role: str
@@ -81,7 +81,7 @@ class AssignmentOut(Schema):
     return_reason: str
 
 
-class ReplyOut(Schema):
+class ProposalReplyOut(Schema):
     id: str
     purpose: str
     status: str
@@ -98,7 +98,7 @@ class ReplyOut(Schema):
     on_time: bool | None
 
 
-class EventOut(Schema):
+class ProposalEventOut(Schema):
     at: datetime
     action: str
     label: str
@@ -117,37 +117,37 @@ class ProposalDetailOut(ProposalSummaryOut):
     round: int
     handed_over_on: date | None
     promise_due: date | None
-    assignments: list[AssignmentOut]
-    replies: list[ReplyOut]
-    events: list[EventOut]
+    assignments: list[ProposalAssignmentOut]
+    replies: list[ProposalReplyOut]
+    events: list[ProposalEventOut]
 
 
-class HandOverIn(Schema):
+class ProposalHandOverIn(Schema):
     lead_unit_id: int | None = Field(None, description="主办单位（必填）")
     co_unit_ids: list[int] = []
     note: str = ""
     on: date | None = Field(None, description="交办日期，默认今天")
 
 
-class ReasonIn(Schema):
+class ProposalReasonIn(Schema):
     reason: str = ""
     suggested_unit: str = ""
 
 
-class DecisionIn(Schema):
+class ProposalDecisionIn(Schema):
     approve: bool
     note: str = ""
 
 
-class ReturnDecisionIn(DecisionIn):
+class ProposalReturnDecisionIn(ProposalDecisionIn):
     organisation_id: int
 
 
-class TextIn(Schema):
+class ProposalTextIn(Schema):
     text: str = ""
 
 
-class DraftIn(Schema):
+class ProposalDraftIn(Schema):
     body: str = ""
     reply_class: str = Field("", description="办复类别，须在办理规则的类别表中（默认 A/B/C/D）")
     contact_unit: str = ""
@@ -156,34 +156,34 @@ class DraftIn(Schema):
     promise_due: date | None = Field(None, description="B 类等须跟踪落实的类别：承诺解决时限")
 
 
-class ReviewIn(Schema):
+class ProposalReviewIn(Schema):
     approve: bool
     comment: str = ""
 
 
-class SignOffIn(ReviewIn):
+class ProposalSignOffIn(ProposalReviewIn):
     signed_on: date | None = Field(None, description="成文日期，默认今天")
 
 
-class FeedbackIn(Schema):
+class ProposalFeedbackIn(Schema):
     satisfaction: str = Field(description="satisfied / basically_satisfied / unsatisfied")
     comments: str = ""
     received_on: date | None = None
 
 
-class ExtensionIn(Schema):
+class ProposalExtensionIn(Schema):
     months: int
     reason: str = ""
 
 
-class ExtensionOut(Schema):
+class ProposalExtensionOut(Schema):
     id: int
     months: int
     status: str
     new_due_date: date | None
 
 
-class SimilarOut(Schema):
+class ProposalSimilarOut(Schema):
     id: str
     reference: str
     title: str
@@ -193,7 +193,7 @@ class SimilarOut(Schema):
     excerpt: str
 
 
-class TallyOut(Schema):
+class ProposalTallyOut(Schema):
     label: str
     total: int
     timeliness: dict[str, int]
@@ -203,13 +203,13 @@ class TallyOut(Schema):
     satisfied_rate: float | None
 
 
-class StatisticsOut(Schema):
-    by_unit: list[TallyOut]
-    by_kind: list[TallyOut]
-    overall: TallyOut
+class ProposalStatisticsOut(Schema):
+    by_unit: list[ProposalTallyOut]
+    by_kind: list[ProposalTallyOut]
+    overall: ProposalTallyOut
 
 
-class PublicationOut(Schema):
+class ProposalPublicationOut(Schema):
     id: int
     title: str
     addressee: str
@@ -329,17 +329,17 @@ def _fresh(request, proposal_id):
 # --- fixed paths first ------------------------------------------------------------------------------
 
 
-@router.get("/published", response={200: list[PublicationOut], **PROBLEM}, summary="公开的答复（无需登录）")
+@router.get("/published", response={200: list[ProposalPublicationOut], **PROBLEM}, summary="公开的答复（无需登录）")
 def published(request: HttpRequest, q: str = ""):
     return [_publication(p) for p in selectors.publications_public(query=q)[:100]]
 
 
-@router.get("/published/{pk}", response={200: PublicationOut, **PROBLEM}, summary="一件公开的答复（无需登录）")
+@router.get("/published/{pk}", response={200: ProposalPublicationOut, **PROBLEM}, summary="一件公开的答复（无需登录）")
 def published_one(request: HttpRequest, pk: int):
     return _publication(selectors.publication_public(pk))
 
 
-@router.get("/statistics", response={200: StatisticsOut, **PROBLEM}, auth=AUTH, summary="按单位、类型统计")
+@router.get("/statistics", response={200: ProposalStatisticsOut, **PROBLEM}, auth=AUTH, summary="按单位、类型统计")
 def stats(request: HttpRequest, year: int | None = None, kind: str | None = None):
     rep = statistics.report(request.auth, year=year, kind=kind or None)
     return {"by_unit": [_tally(t) for t in rep.by_unit], "by_kind": [_tally(t) for t in rep.by_kind], "overall": _tally(rep.overall)}
@@ -353,31 +353,31 @@ def stats_xlsx(request: HttpRequest, year: int | None = None, kind: str | None =
     return response
 
 
-@router.get("/search", response={200: list[SimilarOut], **PROBLEM}, auth=AUTH, summary="类案检索（按文本）")
+@router.get("/search", response={200: list[ProposalSimilarOut], **PROBLEM}, auth=AUTH, summary="类案检索（按文本）")
 def search(request: HttpRequest, q: str, k: int = 10):
     return [_similar(r) for r in selectors.similar_search(request.auth, q, k=max(1, min(k, 50)))]
 
 
 @router.post(
-    "/extensions/{ext_id}/decision", response={200: ExtensionOut, **PROBLEM}, auth=AUTH, summary="审批延期申请"
+    "/extensions/{ext_id}/decision", response={200: ProposalExtensionOut, **PROBLEM}, auth=AUTH, summary="审批延期申请"
 )
-def extension_decision(request: HttpRequest, ext_id: int, payload: DecisionIn):
+def extension_decision(request: HttpRequest, ext_id: int, payload: ProposalDecisionIn):
     ext = services.extension_decide(actor=request.auth, extension_id=ext_id, approve=payload.approve, note=payload.note)
     return {"id": ext.pk, "months": ext.months, "status": ext.status, "new_due_date": ext.new_due_date}
 
 
 @router.post(
-    "/publications/{pk}/redact", response={200: PublicationOut, **PROBLEM}, auth=AUTH, summary="公开前再隐去内容"
+    "/publications/{pk}/redact", response={200: ProposalPublicationOut, **PROBLEM}, auth=AUTH, summary="公开前再隐去内容"
 )
-def publication_redact(request: HttpRequest, pk: int, payload: TextIn):
+def publication_redact(request: HttpRequest, pk: int, payload: ProposalTextIn):
     terms = [t for t in payload.text.splitlines() if t.strip()]
     return _publication(services.publication_redact_more(actor=request.auth, publication_id=pk, terms=terms))
 
 
 @router.post(
-    "/publications/{pk}/decision", response={200: PublicationOut, **PROBLEM}, auth=AUTH, summary="审核公开（同意或不予公开）"
+    "/publications/{pk}/decision", response={200: ProposalPublicationOut, **PROBLEM}, auth=AUTH, summary="审核公开（同意或不予公开）"
 )
-def publication_decision(request: HttpRequest, pk: int, payload: DecisionIn):
+def publication_decision(request: HttpRequest, pk: int, payload: ProposalDecisionIn):
     return _publication(
         services.publication_decide(actor=request.auth, publication_id=pk, approve=payload.approve, note=payload.note)
     )
@@ -394,7 +394,7 @@ def proposals(request: HttpRequest, status: str = "", kind: str = "", q: str = "
 
 
 @router.post("", response={201: ProposalDetailOut, **PROBLEM}, auth=AUTH, summary="登记建议提案")
-def register(request: HttpRequest, payload: RegisterIn):
+def register(request: HttpRequest, payload: ProposalRegisterIn):
     p = services.proposal_register(
         actor=request.auth,
         kind=payload.kind,
@@ -406,7 +406,7 @@ def register(request: HttpRequest, payload: RegisterIn):
         proposer_phone=payload.proposer_phone,
         proposer_address=payload.proposer_address,
         proposer_unit=payload.proposer_unit,
-        co_signers=[services.CoSignerIn(name=c.name, phone=c.phone) for c in payload.co_signers],
+        co_signers=[services.ProposalCoSignerIn(name=c.name, phone=c.phone) for c in payload.co_signers],
         jurisdiction=payload.jurisdiction or None,
     )
     return Status(201, _fresh(request, p.public_id))
@@ -418,7 +418,7 @@ def detail(request: HttpRequest, proposal_id: str):
 
 
 @router.post("/{proposal_id}/hand-over", response={200: ProposalDetailOut, **PROBLEM}, auth=AUTH, summary="交办")
-def hand_over(request: HttpRequest, proposal_id: str, payload: HandOverIn):
+def hand_over(request: HttpRequest, proposal_id: str, payload: ProposalHandOverIn):
     services.proposal_hand_over(
         actor=request.auth, proposal_id=proposal_id, lead_unit_id=payload.lead_unit_id,
         co_unit_ids=payload.co_unit_ids, note=payload.note, on=payload.on,
@@ -433,7 +433,7 @@ def accept(request: HttpRequest, proposal_id: str):
 
 
 @router.post("/{proposal_id}/return-request", response={200: ProposalDetailOut, **PROBLEM}, auth=AUTH, summary="申请退回")
-def return_request(request: HttpRequest, proposal_id: str, payload: ReasonIn):
+def return_request(request: HttpRequest, proposal_id: str, payload: ProposalReasonIn):
     services.assignment_request_return(
         actor=request.auth, proposal_id=proposal_id, reason=payload.reason, suggested_unit=payload.suggested_unit
     )
@@ -443,7 +443,7 @@ def return_request(request: HttpRequest, proposal_id: str, payload: ReasonIn):
 @router.post(
     "/{proposal_id}/return-decision", response={200: ProposalDetailOut, **PROBLEM}, auth=AUTH, summary="处理退回申请"
 )
-def return_decision(request: HttpRequest, proposal_id: str, payload: ReturnDecisionIn):
+def return_decision(request: HttpRequest, proposal_id: str, payload: ProposalReturnDecisionIn):
     services.assignment_return_decide(
         actor=request.auth, proposal_id=proposal_id, organisation_id=payload.organisation_id,
         approve=payload.approve, note=payload.note,
@@ -452,13 +452,13 @@ def return_decision(request: HttpRequest, proposal_id: str, payload: ReturnDecis
 
 
 @router.post("/{proposal_id}/co-opinions", response={200: ProposalDetailOut, **PROBLEM}, auth=AUTH, summary="提交协办意见")
-def co_opinion(request: HttpRequest, proposal_id: str, payload: TextIn):
+def co_opinion(request: HttpRequest, proposal_id: str, payload: ProposalTextIn):
     services.co_opinion_submit(actor=request.auth, proposal_id=proposal_id, text=payload.text)
     return _fresh(request, proposal_id)
 
 
-@router.put("/{proposal_id}/draft", response={200: ReplyOut, **PROBLEM}, auth=AUTH, summary="保存答复稿（新稿次）")
-def save_draft(request: HttpRequest, proposal_id: str, payload: DraftIn):
+@router.put("/{proposal_id}/draft", response={200: ProposalReplyOut, **PROBLEM}, auth=AUTH, summary="保存答复稿（新稿次）")
+def save_draft(request: HttpRequest, proposal_id: str, payload: ProposalDraftIn):
     reply = services.reply_save_draft(
         actor=request.auth, proposal_id=proposal_id, body=payload.body, reply_class=payload.reply_class,
         contact_unit=payload.contact_unit, contact_phone=payload.contact_phone, copy_to=payload.copy_to,
@@ -467,20 +467,20 @@ def save_draft(request: HttpRequest, proposal_id: str, payload: DraftIn):
     return _reply(reply)
 
 
-@router.post("/{proposal_id}/submit-review", response={200: ReplyOut, **PROBLEM}, auth=AUTH, summary="提交核稿")
+@router.post("/{proposal_id}/submit-review", response={200: ProposalReplyOut, **PROBLEM}, auth=AUTH, summary="提交核稿")
 def submit_review(request: HttpRequest, proposal_id: str):
     return _reply(services.reply_submit_for_review(actor=request.auth, proposal_id=proposal_id))
 
 
-@router.post("/{proposal_id}/review", response={200: ReplyOut, **PROBLEM}, auth=AUTH, summary="核稿")
-def review(request: HttpRequest, proposal_id: str, payload: ReviewIn):
+@router.post("/{proposal_id}/review", response={200: ProposalReplyOut, **PROBLEM}, auth=AUTH, summary="核稿")
+def review(request: HttpRequest, proposal_id: str, payload: ProposalReviewIn):
     return _reply(
         services.reply_review(actor=request.auth, proposal_id=proposal_id, approve=payload.approve, comment=payload.comment)
     )
 
 
-@router.post("/{proposal_id}/sign-off", response={200: ReplyOut, **PROBLEM}, auth=AUTH, summary="签发（取得发文字号）")
-def sign_off(request: HttpRequest, proposal_id: str, payload: SignOffIn):
+@router.post("/{proposal_id}/sign-off", response={200: ProposalReplyOut, **PROBLEM}, auth=AUTH, summary="签发（取得发文字号）")
+def sign_off(request: HttpRequest, proposal_id: str, payload: ProposalSignOffIn):
     return _reply(
         services.reply_sign_off(
             actor=request.auth, proposal_id=proposal_id, approve=payload.approve, comment=payload.comment,
@@ -489,13 +489,13 @@ def sign_off(request: HttpRequest, proposal_id: str, payload: SignOffIn):
     )
 
 
-@router.post("/{proposal_id}/send", response={200: ReplyOut, **PROBLEM}, auth=AUTH, summary="送达答复")
+@router.post("/{proposal_id}/send", response={200: ProposalReplyOut, **PROBLEM}, auth=AUTH, summary="送达答复")
 def send(request: HttpRequest, proposal_id: str):
     return _reply(services.reply_send(actor=request.auth, proposal_id=proposal_id))
 
 
 @router.post("/{proposal_id}/feedback", response={200: ProposalDetailOut, **PROBLEM}, auth=AUTH, summary="登记征询意见")
-def feedback(request: HttpRequest, proposal_id: str, payload: FeedbackIn):
+def feedback(request: HttpRequest, proposal_id: str, payload: ProposalFeedbackIn):
     services.feedback_record(
         actor=request.auth, proposal_id=proposal_id, satisfaction=payload.satisfaction, comments=payload.comments,
         received_on=payload.received_on,
@@ -503,24 +503,24 @@ def feedback(request: HttpRequest, proposal_id: str, payload: FeedbackIn):
     return _fresh(request, proposal_id)
 
 
-@router.post("/{proposal_id}/extensions", response={201: ExtensionOut, **PROBLEM}, auth=AUTH, summary="申请延期")
-def extension(request: HttpRequest, proposal_id: str, payload: ExtensionIn):
+@router.post("/{proposal_id}/extensions", response={201: ProposalExtensionOut, **PROBLEM}, auth=AUTH, summary="申请延期")
+def extension(request: HttpRequest, proposal_id: str, payload: ProposalExtensionIn):
     ext = services.extension_request(actor=request.auth, proposal_id=proposal_id, months=payload.months, reason=payload.reason)
     return Status(201, {"id": ext.pk, "months": ext.months, "status": ext.status, "new_due_date": ext.new_due_date})
 
 
-@router.get("/{proposal_id}/similar", response={200: list[SimilarOut], **PROBLEM}, auth=AUTH, summary="类案参考")
+@router.get("/{proposal_id}/similar", response={200: list[ProposalSimilarOut], **PROBLEM}, auth=AUTH, summary="类案参考")
 def similar_cases(request: HttpRequest, proposal_id: str, k: int = 5):
     p = selectors.proposal_for(request.auth, proposal_id)
     return [_similar(r) for r in selectors.similar_cases(request.auth, p, k=max(1, min(k, 50)))]
 
 
-class LetterQuery(Schema):
+class ProposalLetterQuery(Schema):
     format: str = Field("docx", description="docx 或 pdf")
 
 
 @router.get("/{proposal_id}/letter", response={200: None, **PROBLEM}, auth=AUTH, summary="答复函（.docx 或 .pdf）")
-def letter(request: HttpRequest, proposal_id: str, query: Query[LetterQuery]):
+def letter(request: HttpRequest, proposal_id: str, query: Query[ProposalLetterQuery]):
     p = selectors.proposal_for(request.auth, proposal_id)
     reply = selectors.latest_signed_reply(p) or selectors.open_reply(p)
     if reply is None:
