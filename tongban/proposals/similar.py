@@ -28,7 +28,12 @@ from collections import Counter
 from dataclasses import dataclass
 
 K1, B = 1.2, 0.75
-MAX_QUERY_TERMS = 32
+MAX_QUERY_TERMS = 24
+# A term in more than this share of the documents says little about any of them (its idf is low)
+# and costs the most to score: it is left out of a query that has enough other terms.
+COMMON_SHARE = 0.15
+MIN_QUERY_TERMS = 6
+AVGDL_DRIFT = 0.10
 TITLE_WEIGHT = 2
 _WORD = re.compile(r"^(?:[\u4e00-\u9fff]{2,}|[A-Za-z][A-Za-z0-9]{1,})$")
 # Function words and the formulas every reply uses: they say nothing about the topic.
@@ -145,6 +150,10 @@ class Hit:
 
 
 class _Index:
+    """Postings per term: the slots of the documents holding it, their term counts and their BM25
+    term weights ``tf·(k1+1) / (tf + k1·(1 − b + b·dl/avgdl))``, precomputed with the average length
+    of the time (recomputed when it drifts by more than :data:`AVGDL_DRIFT`)."""
+
     def __init__(self) -> None:
         self.last_id = 0
         self.last_created = None
@@ -152,11 +161,13 @@ class _Index:
         self.lengths = array("I")
         self.alive = bytearray()
         self.slot_of: dict[int, int] = {}
-        self.postings: dict[str, tuple[array, array]] = {}
+        self.postings: dict[str, tuple[array, array, array]] = {}
         self.total_length = 0
         self.alive_count = 0
-        self.norms: list[float] = []
-        self.norm_avgdl = 0.0
+        self.weight_avgdl = 0.0
+
+    def avgdl(self) -> float:
+        return self.total_length / self.alive_count if self.alive_count else 1.0
 
     def add(self, proposal_id: int, terms: dict, length: int) -> None:
         old = self.slot_of.get(proposal_id)
@@ -171,25 +182,27 @@ class _Index:
         self.slot_of[proposal_id] = slot
         self.total_length += length
         self.alive_count += 1
+        norm = K1 * (1 - B + B * length / (self.weight_avgdl or self.avgdl()))
         for term, tf in terms.items():
             entry = self.postings.get(term)
             if entry is None:
-                entry = self.postings[term] = (array("I"), array("I"))
+                entry = self.postings[term] = (array("I"), array("I"), array("f"))
             entry[0].append(slot)
             entry[1].append(tf)
+            entry[2].append(tf * (K1 + 1) / (tf + norm))
 
-    def avgdl(self) -> float:
-        return self.total_length / self.alive_count if self.alive_count else 1.0
-
-    def refresh_norms(self) -> None:
-        """k1·(1 − b + b·dl/avgdl) per slot; recomputed when the average length drifts by over 2 %."""
+    def refresh_weights(self) -> None:
         avgdl = self.avgdl()
-        if not self.norms or abs(avgdl - self.norm_avgdl) > 0.02 * avgdl:
-            self.norms = [K1 * (1 - B + B * dl / avgdl) for dl in self.lengths]
-            self.norm_avgdl = avgdl
-        elif len(self.norms) < len(self.lengths):
-            avgdl = self.norm_avgdl
-            self.norms.extend(K1 * (1 - B + B * dl / avgdl) for dl in self.lengths[len(self.norms) :])
+        if self.weight_avgdl and abs(avgdl - self.weight_avgdl) <= AVGDL_DRIFT * avgdl:
+            return
+        norms = [K1 * (1 - B + B * dl / avgdl) for dl in self.lengths]
+        for term, (slots, tfs, _weights) in self.postings.items():
+            self.postings[term] = (
+                slots,
+                tfs,
+                array("f", (tf * (K1 + 1) / (tf + norms[s]) for s, tf in zip(slots, tfs, strict=True))),
+            )
+        self.weight_avgdl = avgdl
 
 
 _index = _Index()
@@ -230,7 +243,7 @@ def _catch_up() -> _Index:
                 for row_id, created, proposal_id, terms, length in new_rows:
                     idx.add(proposal_id, terms, length)
                     idx.last_id, idx.last_created = row_id, created
-                idx.refresh_norms()
+                idx.refresh_weights()
                 return idx
             log.info("similar-case index: database changed underneath, rebuilding")
         idx = _Index()
@@ -238,7 +251,7 @@ def _catch_up() -> _Index:
             idx.add(proposal_id, terms, length)
             idx.last_id, idx.last_created = row_id, created
         # Rows superseded while we read are replaced by later rows, which the next catch-up reads.
-        idx.refresh_norms()
+        idx.refresh_weights()
         _index = idx
         return idx
 
@@ -257,15 +270,18 @@ def search(text: str, *, k: int = 5, exclude: int | None = None, title: str = ""
             continue
         df = len(entry[0])
         idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        weighted.append((qtf * idf, idf, term, entry))
+        weighted.append((qtf * idf, idf, df, entry))
     chosen = heapq.nlargest(MAX_QUERY_TERMS, weighted, key=lambda w: w[0])
+    telling = [w for w in chosen if w[2] <= COMMON_SHARE * n]
+    if len(telling) < MIN_QUERY_TERMS:  # a short query: its most telling common terms fill it up
+        telling += [w for w in chosen if w[2] > COMMON_SHARE * n][: MIN_QUERY_TERMS - len(telling)]
+    chosen = telling
     acc: dict[int, float] = {}
     get = acc.get
-    norms = idx.norms
-    for _weight, idf, _term, (slots, tfs) in chosen:
-        c = idf * (K1 + 1)
-        for slot, tf in zip(slots, tfs, strict=True):
-            acc[slot] = get(slot, 0.0) + c * tf / (tf + norms[slot])
+    for qweight, idf, _df, (slots, _tfs, weights) in chosen:
+        c = qweight  # = query tf × idf
+        for slot, w in zip(slots, weights, strict=True):
+            acc[slot] = get(slot, 0.0) + c * w
     alive, proposal_of = idx.alive, idx.proposal_of
     best = heapq.nlargest(
         k + 1,
