@@ -40,31 +40,54 @@ N_QUERIES = 300
 TARGET_P95_MS = 100.0
 
 _SUBJECTS = (
-    "跨省通办 综合服务专窗 一网通办 政务服务 事项清单", "异地就医 门诊费用 直接结算 医保 备案",
-    "电子证照 互认共享 社会保障卡 营业执照 数据核验", "城际铁路 公交一卡通 交通出行 轨道交通 通勤",
-    "水环境 跨界河流 联防联治 生态补偿 巢湖流域", "人才公寓 职称互认 高层次人才 引才 人才驿站",
-    "教师互派 结对办学 优质教育 学位 招生", "旅游年卡 文旅融合 精品线路 景区 民宿",
-    "数据共享 信息系统 数据目录 交换平台 数据壁垒", "养老服务 养老补贴 异地养老 护理 康养",
-    "住房公积金 异地贷款 转移接续 租房提取 缴存", "企业开办 营商环境 一件事 印章刻制 税务登记",
-    "绿色农产品 生产基地 冷链物流 农业合作 品牌", "应急联动 物资储备 突发事件 防汛 演练",
-    "港口物流 集装箱 航线 内河航运 多式联运", "科技创新券 研发投入 中试基地 成果转化 孵化器",
-    "医联体 检查结果互认 专科联盟 远程医疗 三甲医院", "老工业区 城市更新 工业遗产 产业转型 厂房",
-    "物联网 产业联盟 G60科创走廊 示范园 智能制造", "新能源汽车 零部件 产业链 整车 电池",
-    "光伏 储能 绿色能源 碳达峰 节能改造", "托育 婴幼儿 普惠托育 早教 托位",
-    "老旧小区 加装电梯 物业管理 停车位 改造", "垃圾分类 资源回收 环卫 餐厨垃圾 清运",
-    "农村供水 水厂 管网 饮水安全 乡村振兴", "快递物流 末端配送 驿站 冷链 仓储",
-    "跨境电商 外贸 海关 口岸 通关便利", "知识产权 专利 商标 保护中心 维权",
-    "金融服务 普惠金融 小微企业 贷款 融资担保", "公共文化 图书馆 博物馆 文化馆 演出",
-    "体育场馆 全民健身 赛事 体育公园 健身步道", "食品安全 市场监管 抽检 餐饮 冷链食品",
-    "社区治理 网格化 志愿服务 邻里中心 居委会", "残疾人 无障碍 康复 就业帮扶 补贴",
-    "退役军人 优抚 安置 就业创业 服务站", "农民工 欠薪 劳动保障 技能培训 就业",
-    "大学生 就业见习 创业孵化 实习 人才市场", "中医药 传承创新 中药材 名医工作室 康养",
-    "数字经济 算力 数据中心 5G基站 工业互联网", "预制菜 食品产业 农产品加工 品牌 园区",
+    "跨省通办 综合服务专窗 一网通办 政务服务 事项清单",
+    "异地就医 门诊费用 直接结算 医保 备案",
+    "电子证照 互认共享 社会保障卡 营业执照 数据核验",
+    "城际铁路 公交一卡通 交通出行 轨道交通 通勤",
+    "水环境 跨界河流 联防联治 生态补偿 巢湖流域",
+    "人才公寓 职称互认 高层次人才 引才 人才驿站",
+    "教师互派 结对办学 优质教育 学位 招生",
+    "旅游年卡 文旅融合 精品线路 景区 民宿",
+    "数据共享 信息系统 数据目录 交换平台 数据壁垒",
+    "养老服务 养老补贴 异地养老 护理 康养",
+    "住房公积金 异地贷款 转移接续 租房提取 缴存",
+    "企业开办 营商环境 一件事 印章刻制 税务登记",
+    "绿色农产品 生产基地 冷链物流 农业合作 品牌",
+    "应急联动 物资储备 突发事件 防汛 演练",
+    "港口物流 集装箱 航线 内河航运 多式联运",
+    "科技创新券 研发投入 中试基地 成果转化 孵化器",
+    "医联体 检查结果互认 专科联盟 远程医疗 三甲医院",
+    "老工业区 城市更新 工业遗产 产业转型 厂房",
+    "物联网 产业联盟 G60科创走廊 示范园 智能制造",
+    "新能源汽车 零部件 产业链 整车 电池",
+    "光伏 储能 绿色能源 碳达峰 节能改造",
+    "托育 婴幼儿 普惠托育 早教 托位",
+    "老旧小区 加装电梯 物业管理 停车位 改造",
+    "垃圾分类 资源回收 环卫 餐厨垃圾 清运",
+    "农村供水 水厂 管网 饮水安全 乡村振兴",
+    "快递物流 末端配送 驿站 冷链 仓储",
+    "跨境电商 外贸 海关 口岸 通关便利",
+    "知识产权 专利 商标 保护中心 维权",
+    "金融服务 普惠金融 小微企业 贷款 融资担保",
+    "公共文化 图书馆 博物馆 文化馆 演出",
+    "体育场馆 全民健身 赛事 体育公园 健身步道",
+    "食品安全 市场监管 抽检 餐饮 冷链食品",
+    "社区治理 网格化 志愿服务 邻里中心 居委会",
+    "残疾人 无障碍 康复 就业帮扶 补贴",
+    "退役军人 优抚 安置 就业创业 服务站",
+    "农民工 欠薪 劳动保障 技能培训 就业",
+    "大学生 就业见习 创业孵化 实习 人才市场",
+    "中医药 传承创新 中药材 名医工作室 康养",
+    "数字经济 算力 数据中心 5G基站 工业互联网",
+    "预制菜 食品产业 农产品加工 品牌 园区",
 )
 _SHARED = (
-    "建议加强长三角区域合作，推动一体化高质量发展。", "建议借鉴沪苏浙先进经验，完善工作机制。",
-    "目前仍存在政策衔接不畅、标准不统一等问题。", "建议加大资金投入，强化要素保障。",
-    "希望有关部门统筹协调，形成工作合力。", "建议建立常态化沟通机制，定期会商。",
+    "建议加强长三角区域合作，推动一体化高质量发展。",
+    "建议借鉴沪苏浙先进经验，完善工作机制。",
+    "目前仍存在政策衔接不畅、标准不统一等问题。",
+    "建议加大资金投入，强化要素保障。",
+    "希望有关部门统筹协调，形成工作合力。",
+    "建议建立常态化沟通机制，定期会商。",
 )
 
 
@@ -137,10 +160,16 @@ def _populate(n: int) -> tuple[list[tuple[str, str]], float]:
                 texts.append((title, text))
                 rows.append(
                     Proposal(
-                        jurisdiction=j, kind=ProposalKind.values[i % 2], session=f"第{i // 500 + 1}次会议",
-                        serial=i % 500 + 1, title=title, text=text, proposer_name="演示代表",
+                        jurisdiction=j,
+                        kind=ProposalKind.values[i % 2],
+                        session=f"第{i // 500 + 1}次会议",
+                        serial=i % 500 + 1,
+                        title=title,
+                        text=text,
+                        proposer_name="演示代表",
                         status=ProposalStatus.CLOSED if i % 2 == 0 else ProposalStatus.HANDLING,
-                        lead_unit=unit, registered_at=now,
+                        lead_unit=unit,
+                        registered_at=now,
                     )
                 )
                 bodies[i] = reply
@@ -152,9 +181,17 @@ def _populate(n: int) -> tuple[list[tuple[str, str]], float]:
                 if i % 2 == 0:
                     replies.append(
                         Reply(
-                            proposal=p, organisation=unit, purpose=ReplyPurpose.FIRST, status=ReplyStatus.SENT,
-                            version=1, reply_class="ABCD"[i % 4], body=bodies[i], sent_at=now,
-                            document_number=f"瑶发改案〔2025〕{i + 1}号", doc_year=2025, doc_seq=i + 1,
+                            proposal=p,
+                            organisation=unit,
+                            purpose=ReplyPurpose.FIRST,
+                            status=ReplyStatus.SENT,
+                            version=1,
+                            reply_class="ABCD"[i % 4],
+                            body=bodies[i],
+                            sent_at=now,
+                            document_number=f"瑶发改案〔2025〕{i + 1}号",
+                            doc_year=2025,
+                            doc_seq=i + 1,
                         )
                     )
                     texts_of.append(bodies[i])
@@ -167,7 +204,7 @@ def _populate(n: int) -> tuple[list[tuple[str, str]], float]:
 
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def child(db: str) -> dict:
@@ -178,16 +215,21 @@ def child(db: str) -> dict:
     from tongban.proposals.models import Proposal
 
     before = load_average()
-    texts, populate_s = _populate(N_PROPOSALS)
+    _texts, populate_s = _populate(N_PROPOSALS)
     similar.index_reset()
     t = time.perf_counter()
     similar.search("长三角", k=5)
     cold_s = time.perf_counter() - t
 
     rng = random.Random(7)
-    probes = list(Proposal.objects.order_by("?")[:N_QUERIES]) if db == "postgres" else [
-        Proposal.objects.get(pk=pk) for pk in rng.sample(list(Proposal.objects.values_list("pk", flat=True)), N_QUERIES)
-    ]
+    probes = (
+        list(Proposal.objects.order_by("?")[:N_QUERIES])
+        if db == "postgres"
+        else [
+            Proposal.objects.get(pk=pk)
+            for pk in rng.sample(list(Proposal.objects.values_list("pk", flat=True)), N_QUERIES)
+        ]
+    )
     for p in probes[:10]:  # warm-up: jieba's own caches, the database's
         selectors.similar_cases(None, p, k=5)
     times, search_only = [], []
@@ -205,12 +247,21 @@ def child(db: str) -> dict:
     from tongban.accounts.services import staff_create
 
     office = staff_create(
-        username="bench-office", password="Bench-Password-2026!", real_name="基准", organisation=None,
+        username="bench-office",
+        password="Bench-Password-2026!",
+        real_name="基准",
+        organisation=None,
         roles=["proposal_office"],
     )
     fresh = services.proposal_register(
-        actor=office, kind="cppcc_proposal", session="基准新会议", serial=1, title="关于月球车充电桩建设的提案",
-        text="建议在月球基地建设月球车充电桩和维修站。", proposer_name="新代表", jurisdiction="bench",
+        actor=office,
+        kind="cppcc_proposal",
+        session="基准新会议",
+        serial=1,
+        title="关于月球车充电桩建设的提案",
+        text="建议在月球基地建设月球车充电桩和维修站。",
+        proposer_name="新代表",
+        jurisdiction="bench",
     )
     t = time.perf_counter()
     found = similar.search("月球车充电桩", k=1)
@@ -298,7 +349,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     results = []
     for db in dbs:
         proc = subprocess.run(
-            [sys.executable, "-m", "bench.proposals", "--child", db], cwd=REPO, env=env, capture_output=True, text=True
+            [sys.executable, "-m", "bench.proposals", "--child", db],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         if proc.returncode:
             raise RuntimeError(f"bench.proposals ({db}) failed:\n{proc.stderr[-4000:]}")

@@ -49,14 +49,20 @@ def _fresh_process_caches():
 
 @pytest.fixture
 def world(db):
-    province, _ = Region.objects.get_or_create(code="340000", defaults={"name": "安徽省", "level": "province"})
-    city, _ = Region.objects.get_or_create(code="340100", defaults={"name": "合肥市", "level": "city", "parent": province})
+    province, _ = Region.objects.get_or_create(
+        code="340000", defaults={"name": "安徽省", "level": "province"}
+    )
+    city, _ = Region.objects.get_or_create(
+        code="340100", defaults={"name": "合肥市", "level": "city", "parent": province}
+    )
     district, _ = Region.objects.get_or_create(
         code="340102", defaults={"name": "瑶海区", "level": "district", "parent": city}
     )
 
     def org(name: str) -> Organisation:
-        return Organisation.objects.create(name=name, uscc=f.uscc_code("11340102"), kind="unit", region=district)
+        return Organisation.objects.create(
+            name=name, uscc=f.uscc_code("11340102"), kind="unit", region=district
+        )
 
     office_org = org("瑶海区政协提案委员会")
     lead = org("瑶海区发展和改革委员会")

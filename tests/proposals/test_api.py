@@ -27,9 +27,14 @@ def test_the_whole_workflow_through_the_api(world):
     r = office.post(
         BASE,
         {
-            "kind": "cppcc_proposal", "session": "区政协五届一次会议", "serial": 2,
-            "title": "关于瑶海区融入长三角一体化的提案", "text": "建议深化长三角合作。", "proposer_name": "朱克海",
-            "proposer_phone": "13955112233", "jurisdiction": "yaohai",
+            "kind": "cppcc_proposal",
+            "session": "区政协五届一次会议",
+            "serial": 2,
+            "title": "关于瑶海区融入长三角一体化的提案",
+            "text": "建议深化长三角合作。",
+            "proposer_name": "朱克海",
+            "proposer_phone": "13955112233",
+            "jurisdiction": "yaohai",
         },
         content_type="application/json",
     )
@@ -56,18 +61,34 @@ def test_the_whole_workflow_through_the_api(world):
 
     assert handler.post(f"{BASE}/{pid}/accept").status_code == 200
     assert co.post(f"{BASE}/{pid}/accept").status_code == 200
-    assert co.post(f"{BASE}/{pid}/co-opinions", {"text": "支持。"}, content_type="application/json").status_code == 200
-    r = handler.put(f"{BASE}/{pid}/draft", {"body": "现答复如下：\n一、情况", "reply_class": "E"}, content_type="application/json")
+    assert (
+        co.post(f"{BASE}/{pid}/co-opinions", {"text": "支持。"}, content_type="application/json").status_code
+        == 200
+    )
+    r = handler.put(
+        f"{BASE}/{pid}/draft",
+        {"body": "现答复如下：\n一、情况", "reply_class": "E"},
+        content_type="application/json",
+    )
     assert r.status_code == 422 and r.json()["code"] == "PROPOSAL_UNKNOWN_CLASS"
-    r = handler.put(f"{BASE}/{pid}/draft", {"body": "现答复如下：\n一、情况\n已办结。"}, content_type="application/json")
+    r = handler.put(
+        f"{BASE}/{pid}/draft", {"body": "现答复如下：\n一、情况\n已办结。"}, content_type="application/json"
+    )
     assert r.status_code == 200 and r.json()["version"] == 1
     r = handler.post(f"{BASE}/{pid}/submit-review")
     assert r.status_code == 422 and r.json()["code"] == "PROPOSAL_CLASS_REQUIRED"
     r = handler.get(f"{BASE}/{pid}/letter?format=docx")
     assert r.status_code == 409 and r.json()["code"] == "PROPOSAL_NOT_SIGNED_OFF"
-    handler.put(f"{BASE}/{pid}/draft", {"body": "现答复如下：\n一、情况\n已办结。", "reply_class": "A"}, content_type="application/json")
+    handler.put(
+        f"{BASE}/{pid}/draft",
+        {"body": "现答复如下：\n一、情况\n已办结。", "reply_class": "A"},
+        content_type="application/json",
+    )
     assert handler.post(f"{BASE}/{pid}/submit-review").status_code == 200
-    assert signer.post(f"{BASE}/{pid}/review", {"approve": True}, content_type="application/json").status_code == 200
+    assert (
+        signer.post(f"{BASE}/{pid}/review", {"approve": True}, content_type="application/json").status_code
+        == 200
+    )
     r = handler.post(f"{BASE}/{pid}/sign-off", {"approve": True}, content_type="application/json")
     assert r.status_code == 403 and r.json()["code"] == "PROPOSAL_FORBIDDEN"
     r = signer.post(f"{BASE}/{pid}/sign-off", {"approve": True}, content_type="application/json")
@@ -100,7 +121,9 @@ def test_the_whole_workflow_through_the_api(world):
 
     # Publication: reviewed, then public after the delay, without login.
     pub = Publication.objects.get()
-    r = office.post(f"{BASE}/publications/{pub.pk}/decision", {"approve": True}, content_type="application/json")
+    r = office.post(
+        f"{BASE}/publications/{pub.pk}/decision", {"approve": True}, content_type="application/json"
+    )
     assert r.status_code == 200
     Publication.objects.filter(pk=pub.pk).update(publish_after=dt.date(2020, 1, 1))
     r = Client().get(f"{BASE}/published")

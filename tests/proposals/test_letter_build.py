@@ -26,7 +26,13 @@ def test_the_four_heading_levels_are_detected_and_numbers_in_text_are_not():
         "现答复如下：\n一、主要工作\n（一）强化规划。印发实施意见。\n(七) 发挥优势\n1. 建立机制\n（2）开展活动\n1.5亿元已拨付到位。"
     )
     assert [(b.level, b.label) for b in blocks] == [
-        (0, ""), (1, "一、"), (2, "（一）"), (2, "（七）"), (3, "1."), (4, "（2）"), (0, ""),
+        (0, ""),
+        (1, "一、"),
+        (2, "（一）"),
+        (2, "（七）"),
+        (3, "1."),
+        (4, "（2）"),
+        (0, ""),
     ]
     assert blocks[2].text == "强化规划。印发实施意见。"
     assert blocks[-1].text == "1.5亿元已拨付到位。"
@@ -42,13 +48,21 @@ def test_the_real_reply_of_seed_000_becomes_its_letter(world):
     assert any("线下收受分离、异地可办" in b.text for b in blocks)
     assert blocks[-1].text.startswith("六是推动自主创新能力实现突破")
 
-    p = register(world, serial=seed.serial, session=seed.session, title=seed.proposal_title, proposer_name="朱克海")
+    p = register(
+        world, serial=seed.serial, session=seed.session, title=seed.proposal_title, proposer_name="朱克海"
+    )
     hand_over(world, p)
     services.assignment_accept(actor=world["handler"], proposal_id=p.public_id)
-    services.document_sequence_start(actor=world["office"], organisation_id=world["lead"].pk, year=2022, last_used=14)
+    services.document_sequence_start(
+        actor=world["office"], organisation_id=world["lead"].pk, year=2022, last_used=14
+    )
     services.reply_save_draft(
-        actor=world["handler"], proposal_id=p.public_id, body=seed.body, reply_class="B",
-        copy_to=list(seed.copy_to), promise_due=dt.date(2022, 12, 31),
+        actor=world["handler"],
+        proposal_id=p.public_id,
+        body=seed.body,
+        reply_class="B",
+        copy_to=list(seed.copy_to),
+        promise_due=dt.date(2022, 12, 31),
     )
     services.reply_submit_for_review(actor=world["handler"], proposal_id=p.public_id)
     services.reply_review(actor=world["signer"], proposal_id=p.public_id, approve=True)
@@ -62,7 +76,12 @@ def test_the_real_reply_of_seed_000_becomes_its_letter(world):
     assert letter.signed_on == dt.date(2022, 8, 12)
     assert letter.copy_to == ("区政府办", "区政协提案委")
     assert letter.body == blocks and letter.feedback_form and letter.proposal_title == seed.proposal_title
-    assert letter.proposal_number == "区政协五届一次会议第2号" and letter.known_classes == ("A", "B", "C", "D")
+    assert letter.proposal_number == "区政协五届一次会议第2号" and letter.known_classes == (
+        "A",
+        "B",
+        "C",
+        "D",
+    )
 
 
 def test_a_deputys_suggestion_is_addressed_to_the_deputy(world):
@@ -81,9 +100,13 @@ def test_a_deputys_suggestion_is_addressed_to_the_deputy(world):
 def test_the_document_sequence_never_goes_backwards(world):
     from tongban.core.errors import InvalidInput
 
-    services.document_sequence_start(actor=world["office"], organisation_id=world["lead"].pk, year=2026, last_used=5)
+    services.document_sequence_start(
+        actor=world["office"], organisation_id=world["lead"].pk, year=2026, last_used=5
+    )
     with pytest.raises(InvalidInput):
-        services.document_sequence_start(actor=world["office"], organisation_id=world["lead"].pk, year=2026, last_used=3)
+        services.document_sequence_start(
+            actor=world["office"], organisation_id=world["lead"].pk, year=2026, last_used=3
+        )
 
 
 def test_the_letter_files_of_a_signed_off_reply_are_real_docx_and_pdf(world):

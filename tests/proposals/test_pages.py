@@ -42,8 +42,14 @@ def test_visitors_sign_in_and_other_users_are_refused(world):
 def test_the_office_registers_on_the_page_and_bad_input_is_shown_next_to_the_field(world):
     c = client_for(world["office"])
     data = {
-        "kind": "cppcc_proposal", "session": "区政协五届一次会议", "serial": "2", "title": "关于瑶海区融入长三角一体化的提案",
-        "text": "建议深化合作。", "proposer_name": "朱克海", "proposer_phone": "13955112233", "co_signers": "王某某 13800001111\n李某",
+        "kind": "cppcc_proposal",
+        "session": "区政协五届一次会议",
+        "serial": "2",
+        "title": "关于瑶海区融入长三角一体化的提案",
+        "text": "建议深化合作。",
+        "proposer_name": "朱克海",
+        "proposer_phone": "13955112233",
+        "co_signers": "王某某 13800001111\n李某",
         "jurisdiction": "yaohai",
     }
     r = c.post(reverse("web:proposal_register"), {**data, "proposer_phone": "123"})
@@ -63,16 +69,28 @@ def test_the_proposal_page_shows_a_provisional_2027_deadline_and_refusals_with_t
     r = act(office, p, "hand_over", {"note": "请认真办理"})
     page = r.content.decode()
     assert "PROPOSAL_LEAD_UNIT_REQUIRED" in page and not HandOver.objects.exists()
-    r = act(office, p, "hand_over", {"lead_unit": world["lead"].pk, "co_units": [world["co"].pk], "on": "2026-11-20"})
+    r = act(
+        office,
+        p,
+        "hand_over",
+        {"lead_unit": world["lead"].pk, "co_units": [world["co"].pk], "on": "2026-11-20"},
+    )
     page = r.content.decode()
     assert "2027-02-22" in page and "暂定" in page and "节假日安排尚未公布" in page
     # The unit sees its step; another unit does not see the proposal at all.
-    assert "签收" in client_for(world["handler"]).get(reverse("web:proposal", args=[p.public_id])).content.decode()
-    assert client_for(world["other_handler"]).get(reverse("web:proposal", args=[p.public_id])).status_code == 404
+    assert (
+        "签收"
+        in client_for(world["handler"]).get(reverse("web:proposal", args=[p.public_id])).content.decode()
+    )
+    assert (
+        client_for(world["other_handler"]).get(reverse("web:proposal", args=[p.public_id])).status_code == 404
+    )
 
 
 def test_from_acceptance_to_letters_and_feedback_on_the_pages(world):
-    old = register(world, title="关于推进长三角物联网产业联盟建设的提案", text="建议筹建长三角物联网产业联盟。")
+    old = register(
+        world, title="关于推进长三角物联网产业联盟建设的提案", text="建议筹建长三角物联网产业联盟。"
+    )
     p = register(world, title="关于瑶海区物联网产业发展的提案", text="建议发展物联网产业，加强与长三角合作。")
     hand_over(world, old)
     hand_over(world, p)
@@ -98,7 +116,17 @@ def test_from_acceptance_to_letters_and_feedback_on_the_pages(world):
     assert "已登记征询意见" in r.content.decode()
     assert Proposal.objects.get(pk=p.pk).status == "closed"
     page = office.get(reverse("web:proposal", args=[p.public_id])).content.decode()
-    for step in ("登记", "交办", "签收", "保存答复稿", "提交核稿", "核稿通过", "签发", "送达答复", "征询意见反馈"):
+    for step in (
+        "登记",
+        "交办",
+        "签收",
+        "保存答复稿",
+        "提交核稿",
+        "核稿通过",
+        "签发",
+        "送达答复",
+        "征询意见反馈",
+    ):
         assert step in page
 
 
@@ -120,7 +148,9 @@ def test_the_reviewer_sees_each_removal_and_the_public_page_shows_approved_repli
     hand_over(world, p)
     services.assignment_accept(actor=world["handler"], proposal_id=p.public_id)
     services.reply_save_draft(
-        actor=world["handler"], proposal_id=p.public_id, reply_class="A",
+        actor=world["handler"],
+        proposal_id=p.public_id,
+        reply_class="A",
         body="经电话13955112233联系朱克海委员，现答复如下：\n一、情况\n已办结。",
     )
     services.reply_submit_for_review(actor=world["handler"], proposal_id=p.public_id)
@@ -133,7 +163,9 @@ def test_the_reviewer_sees_each_removal_and_the_public_page_shows_approved_repli
     assert '<mark class="redaction redaction--phone"' in page and "13955112233" not in page
     r = office.post(reverse("web:proposal_publication", args=[pub.pk]), {"do": "redact", "terms": "朱克海"})
     assert r.status_code == 302
-    assert "redaction--term" in office.get(reverse("web:proposal_publication", args=[pub.pk])).content.decode()
+    assert (
+        "redaction--term" in office.get(reverse("web:proposal_publication", args=[pub.pk])).content.decode()
+    )
     anonymous = Client()
     assert pub.title not in anonymous.get(reverse("web:public_replies")).content.decode()
     office.post(reverse("web:proposal_publication", args=[pub.pk]), {"do": "approve"})

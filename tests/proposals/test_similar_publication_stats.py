@@ -23,10 +23,22 @@ from tongban.proposals.models import Publication, SearchDocument
 pytestmark = pytest.mark.django_db
 
 TOPICS = {
-    "medical": ("关于推进异地就医门诊费用直接结算的提案", "参保群众在沪苏浙就医需要备案，门诊费用不能直接结算，建议扩大异地就医直接结算定点医疗机构。"),
-    "transport": ("关于加快城际铁路和公交一卡通互通的建议", "建议加快合肥至上海城际铁路建设，推动地铁公交一卡通跨城互通，方便通勤。"),
-    "ecology": ("关于跨界河流水环境联防联治的提案", "巢湖流域跨界河流水质波动，建议与上下游城市建立水环境联保共治和生态补偿机制。"),
-    "talent": ("关于推进长三角人才职称互认的建议", "建议推动专业技术人才职称资格在长三角互认，建设人才公寓，吸引高层次人才。"),
+    "medical": (
+        "关于推进异地就医门诊费用直接结算的提案",
+        "参保群众在沪苏浙就医需要备案，门诊费用不能直接结算，建议扩大异地就医直接结算定点医疗机构。",
+    ),
+    "transport": (
+        "关于加快城际铁路和公交一卡通互通的建议",
+        "建议加快合肥至上海城际铁路建设，推动地铁公交一卡通跨城互通，方便通勤。",
+    ),
+    "ecology": (
+        "关于跨界河流水环境联防联治的提案",
+        "巢湖流域跨界河流水质波动，建议与上下游城市建立水环境联保共治和生态补偿机制。",
+    ),
+    "talent": (
+        "关于推进长三角人才职称互认的建议",
+        "建议推动专业技术人才职称资格在长三角互认，建设人才公寓，吸引高层次人才。",
+    ),
 }
 
 
@@ -114,7 +126,9 @@ def test_a_sent_reply_waits_for_the_reviewer_and_the_delay_before_the_public_see
     assert pub.status == PublicationStatus.PENDING_REVIEW
     assert "13955112233" not in pub.body and "502室" not in pub.body and "64495522" in pub.body
     assert pub.addressee == "朱**委员"
-    assert pub.publish_after == timezone.localdate() + dt.timedelta(days=world["jurisdiction"].publication_delay_days)
+    assert pub.publish_after == timezone.localdate() + dt.timedelta(
+        days=world["jurisdiction"].publication_delay_days
+    )
     kinds = [k for _, k in publication.highlighted_segments(pub.body) if k]
     assert kinds == ["phone", "address"]
     # Not public before review.
@@ -139,7 +153,10 @@ def test_statistics_by_unit_kind_class_satisfaction_and_timeliness_and_the_excel
     services.feedback_record(actor=world["office"], proposal_id=a.public_id, satisfaction="satisfied")
     late = register(world, title="乙", kind="npc_suggestion")
     services.proposal_hand_over(
-        actor=world["office"], proposal_id=late.public_id, lead_unit_id=world["lead"].pk, on=dt.date(2026, 7, 1)
+        actor=world["office"],
+        proposal_id=late.public_id,
+        lead_unit_id=world["lead"].pk,
+        on=dt.date(2026, 7, 1),
     )
     services.assignments_deem_accepted()
     to_signed_off(world, late, reply_class="C")
@@ -147,7 +164,10 @@ def test_statistics_by_unit_kind_class_satisfaction_and_timeliness_and_the_excel
     services.feedback_record(actor=world["office"], proposal_id=late.public_id, satisfaction="unsatisfied")
     overdue = register(world, title="丙")
     services.proposal_hand_over(
-        actor=world["office"], proposal_id=overdue.public_id, lead_unit_id=world["co"].pk, on=dt.date(2026, 3, 2)
+        actor=world["office"],
+        proposal_id=overdue.public_id,
+        lead_unit_id=world["co"].pk,
+        on=dt.date(2026, 3, 2),
     )
     register(world, title="丁")  # not handed over yet
 

@@ -40,7 +40,9 @@ S = ProposalStatus
 
 
 def actions(proposal) -> list[str]:
-    return list(ProposalEvent.objects.filter(proposal=proposal).order_by("id").values_list("action", flat=True))
+    return list(
+        ProposalEvent.objects.filter(proposal=proposal).order_by("id").values_list("action", flat=True)
+    )
 
 
 def reload(p) -> Proposal:
@@ -61,7 +63,11 @@ def test_registration_keeps_personal_data_encrypted_and_records_the_step(world):
     assert row.proposer_phone_masked == "139****2233"
     assert row.co_signers.get().phone_masked == "138****1111"
     event = ProposalEvent.objects.get(proposal=p)
-    assert (event.action, event.actor_id, event.to_status) == (ProposalAction.REGISTER, world["office"].pk, S.REGISTERED)
+    assert (event.action, event.actor_id, event.to_status) == (
+        ProposalAction.REGISTER,
+        world["office"].pk,
+        S.REGISTERED,
+    )
     assert AuditEntry.objects.filter(action="proposal.register", target_id=str(p.public_id)).exists()
 
 
@@ -101,7 +107,9 @@ def test_attachments_are_judged_by_content_and_a_failed_registration_leaves_no_f
 
     from tests.factories import PDF_BYTES
 
-    p = register(world, attachments=[SimpleUploadedFile("调研报告.pdf", PDF_BYTES, content_type="application/pdf")])
+    p = register(
+        world, attachments=[SimpleUploadedFile("调研报告.pdf", PDF_BYTES, content_type="application/pdf")]
+    )
     att = p.attachments.get()
     assert att.content_type == "application/pdf" and att.file.read() == PDF_BYTES
     media = settings.MEDIA_ROOT
@@ -113,7 +121,10 @@ def test_attachments_are_judged_by_content_and_a_failed_registration_leaves_no_f
             attachments=[SimpleUploadedFile("b.pdf", PDF_BYTES, content_type="application/pdf")],
         )
     with pytest.raises(InvalidInput):
-        register(world, attachments=[SimpleUploadedFile("x.pdf", b"not a pdf at all", content_type="application/pdf")])
+        register(
+            world,
+            attachments=[SimpleUploadedFile("x.pdf", b"not a pdf at all", content_type="application/pdf")],
+        )
     assert sorted(x.name for x in media.rglob("*") if x.is_file()) == before
 
 
@@ -135,7 +146,10 @@ def test_the_lead_unit_cannot_also_be_a_co_handler(world):
     p = register(world)
     with pytest.raises(InvalidInput) as exc:
         services.proposal_hand_over(
-            actor=world["office"], proposal_id=p.public_id, lead_unit_id=world["lead"].pk, co_unit_ids=[world["lead"].pk]
+            actor=world["office"],
+            proposal_id=p.public_id,
+            lead_unit_id=world["lead"].pk,
+            co_unit_ids=[world["lead"].pk],
         )
     assert exc.value.code == error_codes.UNIT_DUPLICATE
     assert not HandOver.objects.exists()
@@ -210,7 +224,9 @@ def test_after_the_transfer_window_a_unit_can_no_longer_ask_to_return(world):
     window = HandOver.objects.get(proposal=p).window_ends
     assert window == workdays.add_workdays(on, world["jurisdiction"].transfer_window_workdays).date
     with pytest.raises(Conflict) as exc:
-        services.assignment_request_return(actor=world["handler"], proposal_id=p.public_id, reason="不属于我单位职责")
+        services.assignment_request_return(
+            actor=world["handler"], proposal_id=p.public_id, reason="不属于我单位职责"
+        )
     assert exc.value.code == error_codes.TRANSFER_WINDOW_CLOSED
     assert Assignment.objects.get(proposal=p, role="lead").status == AssignmentStatus.PENDING
 
@@ -240,9 +256,14 @@ def test_a_return_needs_a_reason_and_an_agreed_lead_return_sends_it_back_to_be_h
     p = reload(p)
     assert p.status == S.REGISTERED and p.lead_unit is None and p.due_date is None
     # Handed over again, to the right unit: a new hand-over; the old one stays as history.
-    services.proposal_hand_over(actor=world["office"], proposal_id=p.public_id, lead_unit_id=world["other"].pk)
+    services.proposal_hand_over(
+        actor=world["office"], proposal_id=p.public_id, lead_unit_id=world["other"].pk
+    )
     assert HandOver.objects.filter(proposal=p).count() == 2
-    assert HandOver.objects.filter(proposal=p, active=True).get().assignments.get().organisation == world["other"]
+    assert (
+        HandOver.objects.filter(proposal=p, active=True).get().assignments.get().organisation
+        == world["other"]
+    )
     assert actions(p) == [
         ProposalAction.REGISTER,
         ProposalAction.HAND_OVER,
@@ -261,7 +282,10 @@ def test_a_refused_return_counts_as_accepted(world):
             actor=world["office"], proposal_id=p.public_id, organisation_id=world["lead"].pk, approve=False
         )
     services.assignment_return_decide(
-        actor=world["office"], proposal_id=p.public_id, organisation_id=world["lead"].pk, approve=False,
+        actor=world["office"],
+        proposal_id=p.public_id,
+        organisation_id=world["lead"].pk,
+        approve=False,
         note="该事项由发改委牵头",
     )
     assert reload(p).status == S.HANDLING
@@ -277,7 +301,9 @@ def test_co_handlers_send_opinions_only_after_accepting_and_only_as_co_handlers(
     with pytest.raises(Conflict):
         services.co_opinion_submit(actor=world["co_handler"], proposal_id=p.public_id, text="意见")
     services.assignment_accept(actor=world["co_handler"], proposal_id=p.public_id)
-    op = services.co_opinion_submit(actor=world["co_handler"], proposal_id=p.public_id, text="经信局支持物联网产业联盟建设。")
+    op = services.co_opinion_submit(
+        actor=world["co_handler"], proposal_id=p.public_id, text="经信局支持物联网产业联盟建设。"
+    )
     assert op.organisation == world["co"]
     with pytest.raises(Forbidden):
         services.co_opinion_submit(actor=world["handler"], proposal_id=p.public_id, text="主办单位不是协办")
@@ -291,7 +317,13 @@ def test_draft_review_sign_off_and_send_with_versions_and_a_document_number(worl
     hand_over(world, p)
     services.assignment_accept(actor=world["handler"], proposal_id=p.public_id)
     draft(world, p, reply_class="B", promise_due=dt.date(2027, 6, 30))
-    draft(world, p, reply_class="B", promise_due=dt.date(2027, 6, 30), body="修改后的答复正文。\n一、情况\n二、计划")
+    draft(
+        world,
+        p,
+        reply_class="B",
+        promise_due=dt.date(2027, 6, 30),
+        body="修改后的答复正文。\n一、情况\n二、计划",
+    )
     reply = Reply.objects.get(proposal=p)
     assert (reply.version, reply.status, reply.purpose) == (2, ReplyStatus.DRAFT, ReplyPurpose.FIRST)
     assert list(ReplyVersion.objects.filter(reply=reply).values_list("version", flat=True)) == [1, 2]
@@ -300,13 +332,17 @@ def test_draft_review_sign_off_and_send_with_versions_and_a_document_number(worl
     services.reply_submit_for_review(actor=world["handler"], proposal_id=p.public_id)
     with pytest.raises(Conflict):  # under review: no more edits
         draft(world, p)
-    services.reply_review(actor=world["handler"], proposal_id=p.public_id, approve=False, comment="请补充下一步计划")
+    services.reply_review(
+        actor=world["handler"], proposal_id=p.public_id, approve=False, comment="请补充下一步计划"
+    )
     assert Reply.objects.get(pk=reply.pk).status == ReplyStatus.DRAFT
     services.reply_submit_for_review(actor=world["handler"], proposal_id=p.public_id)
     services.reply_review(actor=world["handler"], proposal_id=p.public_id, approve=True)
     with pytest.raises(Forbidden):  # a handler cannot sign off
         services.reply_sign_off(actor=world["handler"], proposal_id=p.public_id)
-    reply = services.reply_sign_off(actor=world["signer"], proposal_id=p.public_id, signed_on=dt.date(2026, 11, 20))
+    reply = services.reply_sign_off(
+        actor=world["signer"], proposal_id=p.public_id, signed_on=dt.date(2026, 11, 20)
+    )
     assert reply.document_number == "瑶发改案〔2026〕1号"
     assert reply.signer_name and reply.signed_on == dt.date(2026, 11, 20)
 
@@ -414,7 +450,9 @@ def test_document_numbers_run_per_unit_and_year_without_gaps(world):
     draft(world, third)
     services.reply_submit_for_review(actor=world["handler"], proposal_id=third.public_id)
     services.reply_review(actor=world["signer"], proposal_id=third.public_id, approve=True)
-    reply = services.reply_sign_off(actor=world["signer"], proposal_id=third.public_id, signed_on=dt.date(2025, 12, 30))
+    reply = services.reply_sign_off(
+        actor=world["signer"], proposal_id=third.public_id, signed_on=dt.date(2025, 12, 30)
+    )
     assert reply.document_number == "瑶发改案〔2025〕1号"
 
 
@@ -452,7 +490,10 @@ def test_unsatisfied_reopens_with_a_new_deadline_and_a_second_reply(world):
     to_replied(world, p, reply_class="C")
     received = timezone.localdate() - dt.timedelta(days=2)
     services.feedback_record(
-        actor=world["office"], proposal_id=p.public_id, satisfaction="unsatisfied", comments="答复不具体",
+        actor=world["office"],
+        proposal_id=p.public_id,
+        satisfaction="unsatisfied",
+        comments="答复不具体",
         received_on=received,
     )
     p = reload(p)
@@ -474,10 +515,14 @@ def test_unsatisfied_reopens_with_a_new_deadline_and_a_second_reply(world):
 def test_a_b_class_reply_stays_tracked_until_the_follow_up_reply(world):
     p = register(world)
     to_replied(world, p, reply_class="B", promise_due=dt.date(2027, 6, 30))
-    services.feedback_record(actor=world["office"], proposal_id=p.public_id, satisfaction="basically_satisfied")
+    services.feedback_record(
+        actor=world["office"], proposal_id=p.public_id, satisfaction="basically_satisfied"
+    )
     p = reload(p)
     assert p.status == S.FOLLOW_UP and p.promise_due == dt.date(2027, 6, 30)
-    follow = to_signed_off(world, p, reply_class="A", body="承诺事项已经落实：长三角物联网产业联盟已于2027年5月成立。")
+    follow = to_signed_off(
+        world, p, reply_class="A", body="承诺事项已经落实：长三角物联网产业联盟已于2027年5月成立。"
+    )
     assert follow.purpose == ReplyPurpose.FOLLOW_UP
     services.reply_send(actor=world["handler"], proposal_id=p.public_id)
     p = reload(p)
@@ -493,16 +538,24 @@ def test_an_approved_extension_moves_the_deadline_within_the_maximum(world):
     p = register(world)
     hand_over(world, p, on=dt.date(2026, 7, 1))
     with pytest.raises(InvalidInput) as exc:
-        services.extension_request(actor=world["handler"], proposal_id=p.public_id, months=4, reason="需协调多部门")
+        services.extension_request(
+            actor=world["handler"], proposal_id=p.public_id, months=4, reason="需协调多部门"
+        )
     assert exc.value.code == error_codes.EXTENSION_TOO_LONG and "最多还可延期 3 个月" in exc.value.message
-    ext = services.extension_request(actor=world["handler"], proposal_id=p.public_id, months=2, reason="需协调多部门")
+    ext = services.extension_request(
+        actor=world["handler"], proposal_id=p.public_id, months=2, reason="需协调多部门"
+    )
     with pytest.raises(Conflict):
         services.extension_request(actor=world["handler"], proposal_id=p.public_id, months=1, reason="再延")
     services.extension_decide(actor=world["office"], extension_id=ext.pk, approve=True)
     p = reload(p)
-    assert p.due_base == dt.date(2026, 12, 1) and p.due_date == dt.date(2026, 12, 1) and p.extended_months == 2
+    assert (
+        p.due_base == dt.date(2026, 12, 1) and p.due_date == dt.date(2026, 12, 1) and p.extended_months == 2
+    )
     with pytest.raises(InvalidInput):
-        services.extension_request(actor=world["handler"], proposal_id=p.public_id, months=2, reason="再延两月")
+        services.extension_request(
+            actor=world["handler"], proposal_id=p.public_id, months=2, reason="再延两月"
+        )
 
 
 def test_reminders_before_the_deadline_are_sent_once_and_overdue_is_marked(world):

@@ -25,9 +25,7 @@ class ProposalStatus(models.TextChoices):
     CLOSED = "closed", _("已办结")
 
 
-OPEN_STATUSES = frozenset(
-    {ProposalStatus.HANDED_OVER, ProposalStatus.HANDLING, ProposalStatus.REHANDLING}
-)
+OPEN_STATUSES = frozenset({ProposalStatus.HANDED_OVER, ProposalStatus.HANDLING, ProposalStatus.REHANDLING})
 # Statuses in which the lead unit drafts a reply (the first, the second, or the follow-up).
 DRAFTING_STATUSES = frozenset({ProposalStatus.HANDLING, ProposalStatus.REHANDLING, ProposalStatus.FOLLOW_UP})
 
@@ -129,6 +127,11 @@ DEFAULT_MAX_REHANDLINGS = 1
 DEFAULT_CLASS_TABLE = [
     {"code": "A", "label": "A类", "description": "所提问题已经解决或采纳", "follow_up": False},
     {"code": "B", "label": "B类", "description": "所提问题正在解决或列入计划逐步解决", "follow_up": True},
-    {"code": "C", "label": "C类", "description": "所提问题因条件限制暂时不能解决，已作解释说明", "follow_up": False},
+    {
+        "code": "C",
+        "label": "C类",
+        "description": "所提问题因条件限制暂时不能解决，已作解释说明",
+        "follow_up": False,
+    },
     {"code": "D", "label": "D类", "description": "所提问题留作参考", "follow_up": False},
 ]

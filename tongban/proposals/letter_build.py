@@ -40,7 +40,9 @@ def body_blocks(text: str) -> tuple[Block, ...]:
         for level, pattern in HEADINGS:
             m = pattern.match(para)
             if m and para[m.end() :].strip():
-                blocks.append(Block(text=para[m.end() :].strip(), level=level, label=_LABEL[level].format(m.group(1))))
+                blocks.append(
+                    Block(text=para[m.end() :].strip(), level=level, label=_LABEL[level].format(m.group(1)))
+                )
                 break
         else:
             blocks.append(Block(text=para))

@@ -71,7 +71,9 @@ class Jurisdiction(models.Model):
     publication_delay_days = models.PositiveSmallIntegerField(
         _("答复公开延迟（天）"), default=DEFAULT_PUBLICATION_DELAY_DAYS
     )
-    rehandle_months = models.PositiveSmallIntegerField(_("重新办理期限（月）"), default=DEFAULT_REHANDLE_MONTHS)
+    rehandle_months = models.PositiveSmallIntegerField(
+        _("重新办理期限（月）"), default=DEFAULT_REHANDLE_MONTHS
+    )
     max_rehandlings = models.PositiveSmallIntegerField(_("最多重新办理次数"), default=DEFAULT_MAX_REHANDLINGS)
     # [{"code": "A", "label": "A类", "description": "…", "follow_up": false}, …]
     class_table = models.JSONField(_("办复类别"), default=_default_classes)
@@ -344,7 +346,9 @@ class Reply(models.Model):
     organisation = models.ForeignKey("regions.Organisation", on_delete=models.PROTECT, related_name="+")
     round = models.PositiveSmallIntegerField(default=1)
     purpose = models.CharField(_("答复类型"), max_length=16, choices=ReplyPurpose.choices)
-    status = models.CharField(_("状态"), max_length=20, choices=ReplyStatus.choices, default=ReplyStatus.DRAFT)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ReplyStatus.choices, default=ReplyStatus.DRAFT
+    )
     version = models.PositiveIntegerField(_("稿次"), default=0)
     reply_class = models.CharField(_("办复类别"), max_length=8, blank=True)
     body = models.TextField(_("正文"), blank=True)

@@ -92,7 +92,11 @@ def _detail(event: ProposalEvent) -> str:
 
 
 def timeline(proposal: Proposal) -> list[EventView]:
-    events = ProposalEvent.objects.filter(proposal=proposal).select_related("organisation").order_by("created_at", "id")
+    events = (
+        ProposalEvent.objects.filter(proposal=proposal)
+        .select_related("organisation")
+        .order_by("created_at", "id")
+    )
     return [
         EventView(
             at=e.created_at,
@@ -109,12 +113,19 @@ def timeline(proposal: Proposal) -> list[EventView]:
 
 def units_text(assignments) -> dict[str, str]:
     lead = [a.organisation.name for a in assignments if a.role == UnitRole.LEAD]
-    co = [a.organisation.name for a in assignments if a.role == UnitRole.CO and a.status != AssignmentStatus.RETURNED]
+    co = [
+        a.organisation.name
+        for a in assignments
+        if a.role == UnitRole.CO and a.status != AssignmentStatus.RETURNED
+    ]
     return {"lead": "、".join(lead), "co": "、".join(co)}
 
 
 def class_options(jurisdiction) -> list[tuple[str, str]]:
     return [
-        (c["code"], f"{c.get('label') or c['code']}" + (f"：{c['description']}" if c.get("description") else ""))
+        (
+            c["code"],
+            f"{c.get('label') or c['code']}" + (f"：{c['description']}" if c.get("description") else ""),
+        )
         for c in jurisdiction.class_table
     ]

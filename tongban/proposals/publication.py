@@ -41,7 +41,9 @@ _KIND_OF = {p: k for k, p in PLACEHOLDERS.items()}
 _ID_RE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 _MOBILE_RE = re.compile(r"(?<![0-9])(?:\+?86[-\s]?)?1[3-9]\d[-\s]?\d{4}[-\s]?\d{4}(?![0-9])")
 _LANDLINE_RE = re.compile(r"(?<![0-9])[(（]?0\d{2,3}[)）]?[-－—\s]?\d{7,8}(?![0-9])")
-_KEYWORD_PHONE_RE = re.compile(r"(?:电话|手机|联系方式|联系电话|座机|Tel|TEL|tel)[:：\s]*((?:\d[-\s]?){7,8})(?![0-9])")
+_KEYWORD_PHONE_RE = re.compile(
+    r"(?:电话|手机|联系方式|联系电话|座机|Tel|TEL|tel)[:：\s]*((?:\d[-\s]?){7,8})(?![0-9])"
+)
 _STREET = r"(?:路|街|大道|巷|弄|村|小区|花园|公寓|新村|家园|苑|社区)"
 _ADDRESS_RE = re.compile(
     rf"[\u4e00-\u9fff0-9]{{0,8}}?{_STREET}"
@@ -71,12 +73,19 @@ class Redacted:
 
 def placeholder_spans(text: str) -> list[dict]:
     return [
-        {"start": m.start(), "end": m.end(), "kind": _KIND_OF[m.group()], "label": LABELS[_KIND_OF[m.group()]]}
+        {
+            "start": m.start(),
+            "end": m.end(),
+            "kind": _KIND_OF[m.group()],
+            "label": LABELS[_KIND_OF[m.group()]],
+        }
         for m in _PLACEHOLDER_RE.finditer(text)
     ]
 
 
-def _found(text: str, *, keep_phones, known_phones, known_addresses, extra_terms) -> list[tuple[int, int, str]]:
+def _found(
+    text: str, *, keep_phones, known_phones, known_addresses, extra_terms
+) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     for m in _ID_RE.finditer(text):
         if ric.is_valid(m.group()):

@@ -15,7 +15,9 @@ from pathlib import Path
 from tongban.proposals.constants import ProposalKind
 
 DATA = Path(__file__).resolve().parent / "data"
-_HEADING_START = re.compile(r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十0-9]+[）)]|[0-9]{1,2}[.．](?![0-9]))")
+_HEADING_START = re.compile(
+    r"^(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十0-9]+[）)]|[0-9]{1,2}[.．](?![0-9]))"
+)
 _END = ("。", "：", ":", "！", "？")
 
 

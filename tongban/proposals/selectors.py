@@ -62,7 +62,9 @@ def proposals_list(
     if kind:
         qs = qs.filter(kind=kind)
     if query:
-        qs = qs.filter(Q(title__icontains=query) | Q(session__icontains=query) | Q(proposer_name__icontains=query))
+        qs = qs.filter(
+            Q(title__icontains=query) | Q(session__icontains=query) | Q(proposer_name__icontains=query)
+        )
     return qs.order_by("-registered_at", "-id")
 
 
@@ -72,7 +74,9 @@ def unit_queue(user) -> dict[str, list]:
     pending = list(
         Assignment.objects.filter(
             organisation_id=org, hand_over__active=True, status=AssignmentStatus.PENDING
-        ).select_related("proposal", "hand_over").order_by("hand_over__window_ends")
+        )
+        .select_related("proposal", "hand_over")
+        .order_by("hand_over__window_ends")
     )
     leading = list(
         Proposal.objects.filter(
@@ -91,7 +95,11 @@ def unit_queue(user) -> dict[str, list]:
             hand_over__active=True,
             role="co",
             status=AssignmentStatus.ACCEPTED,
-            proposal__status__in=[ProposalStatus.HANDED_OVER, ProposalStatus.HANDLING, ProposalStatus.REHANDLING],
+            proposal__status__in=[
+                ProposalStatus.HANDED_OVER,
+                ProposalStatus.HANDLING,
+                ProposalStatus.REHANDLING,
+            ],
         ).select_related("proposal")
     )
     return {"pending": pending, "leading": leading, "co": co}
@@ -119,7 +127,9 @@ def replies_of(proposal: Proposal) -> list[Reply]:
 
 def reply_for(user, public_id) -> Reply:
     try:
-        reply = Reply.objects.select_related("proposal__jurisdiction", "organisation").get(public_id=public_id)
+        reply = Reply.objects.select_related("proposal__jurisdiction", "organisation").get(
+            public_id=public_id
+        )
     except (Reply.DoesNotExist, ValidationError, ValueError):
         raise NotFound(error_codes.NOT_FOUND, "未找到该答复。") from None
     proposal_for(user, reply.proposal.public_id)  # raises when the user may not see it
@@ -138,7 +148,9 @@ def latest_signed_reply(proposal: Proposal) -> Reply | None:
 def pending_extensions(user) -> QuerySet[ExtensionRequest]:
     if not access.can_view_all_proposals(user):
         return ExtensionRequest.objects.none()
-    return ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).select_related("proposal", "organisation")
+    return ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).select_related(
+        "proposal", "organisation"
+    )
 
 
 def pending_returns(user) -> QuerySet[Assignment]:
@@ -165,9 +177,9 @@ def publication_for_review(user, pk: int) -> Publication:
 def publications_public(*, today: dt.date | None = None, query: str = "") -> QuerySet[Publication]:
     """What anyone may read: approved replies whose publication date has come."""
     today = today or timezone.localdate()
-    qs = Publication.objects.filter(status=PublicationStatus.APPROVED, publish_after__lte=today).select_related(
-        "proposal", "reply__organisation"
-    )
+    qs = Publication.objects.filter(
+        status=PublicationStatus.APPROVED, publish_after__lte=today
+    ).select_related("proposal", "reply__organisation")
     if query:
         qs = qs.filter(Q(title__icontains=query) | Q(proposal__title__icontains=query))
     return qs.order_by("-publish_after", "-id")

@@ -147,11 +147,19 @@ def _unit_users(organisation_id: int | None, roles: Iterable[str]) -> list[User]
     if organisation_id is None:
         return []
     wanted = set(roles)
-    return [u for u in User.objects.filter(organisation_id=organisation_id, is_active=True) if wanted & set(u.roles or [])]
+    return [
+        u
+        for u in User.objects.filter(organisation_id=organisation_id, is_active=True)
+        if wanted & set(u.roles or [])
+    ]
 
 
 def _office_users() -> list[User]:
-    return [u for u in User.objects.filter(is_active=True, kind="staff") if Role.PROPOSAL_OFFICE in (u.roles or [])]
+    return [
+        u
+        for u in User.objects.filter(is_active=True, kind="staff")
+        if Role.PROPOSAL_OFFICE in (u.roles or [])
+    ]
 
 
 def _notify_all(users: Iterable[User], title: str, body: str) -> None:
@@ -177,7 +185,9 @@ def _set_deadline(proposal: Proposal, start: dt.date, months: int) -> deadlines.
 def _due_text(proposal: Proposal) -> str:
     if not proposal.due_date:
         return ""
-    return f"{proposal.due_date:%Y-%m-%d}" + ("（暂定：该年度节假日安排尚未公布）" if proposal.due_provisional else "")
+    return f"{proposal.due_date:%Y-%m-%d}" + (
+        "（暂定：该年度节假日安排尚未公布）" if proposal.due_provisional else ""
+    )
 
 
 # --- jurisdictions and units ------------------------------------------------------------------------
@@ -264,7 +274,9 @@ def jurisdiction_configure(
     j.name = name
     if region_code:
         if not Region.objects.filter(code=region_code).exists():
-            raise _invalid("region_code", f"未知的行政区划代码“{region_code}”。", error_codes.UNKNOWN_JURISDICTION)
+            raise _invalid(
+                "region_code", f"未知的行政区划代码“{region_code}”。", error_codes.UNKNOWN_JURISDICTION
+            )
         j.region_id = region_code
     for field, value in (
         ("deadline_months", deadline_months),
@@ -326,7 +338,11 @@ def unit_profile_set(
     with transaction.atomic():
         profile, _created = UnitProfile.objects.update_or_create(
             organisation=org,
-            defaults={"issuer_name": issuer_name, "number_prefix": prefix, "contact_phone": contact_phone.strip()},
+            defaults={
+                "issuer_name": issuer_name,
+                "number_prefix": prefix,
+                "contact_phone": contact_phone.strip(),
+            },
         )
         _audit(actor, "unit_profile_set", org, {"prefix": prefix})
     return profile
@@ -379,7 +395,9 @@ def proposal_register(
     """登记: the office registers a suggestion or proposal; it waits to be handed over."""
     _check_manage(actor)
     if kind not in ProposalKind.values:
-        raise _invalid("kind", f"未知的建议提案类型“{kind}”，应为人大代表建议或政协提案。", error_codes.UNKNOWN_KIND)
+        raise _invalid(
+            "kind", f"未知的建议提案类型“{kind}”，应为人大代表建议或政协提案。", error_codes.UNKNOWN_KIND
+        )
     session = _required(session, "session", "请填写届次（如“区政协五届一次会议”）。")
     if isinstance(serial, bool) or not isinstance(serial, int) or serial < 1:
         raise _invalid("serial", "编号应为正整数（如第 2 号填 2）。")
@@ -411,7 +429,9 @@ def proposal_register(
             proposer_unit=(proposer_unit or "").strip()[:128],
             proposer_phone_enc=pii.encrypt(phone, purpose="phone") if phone else "",
             proposer_address_enc=(
-                pii.encrypt(proposer_address.strip(), purpose="address") if (proposer_address or "").strip() else ""
+                pii.encrypt(proposer_address.strip(), purpose="address")
+                if (proposer_address or "").strip()
+                else ""
             ),
             status=S.REGISTERED,
             registered_by=actor if getattr(actor, "pk", None) else None,
@@ -421,7 +441,9 @@ def proposal_register(
             with transaction.atomic():
                 proposal.save()
         except IntegrityError:
-            raise _invalid("serial", f"{session}第{serial}号已经登记。", error_codes.DUPLICATE_NUMBER) from None
+            raise _invalid(
+                "serial", f"{session}第{serial}号已经登记。", error_codes.DUPLICATE_NUMBER
+            ) from None
         CoSigner.objects.bulk_create(
             CoSigner(
                 proposal=proposal,
@@ -472,7 +494,11 @@ def proposal_hand_over(
     units = Organisation.objects.in_bulk([lead_unit_id, *co_ids])
     missing = [i for i in [lead_unit_id, *co_ids] if i not in units]
     if missing:
-        raise _invalid("lead_unit" if lead_unit_id in missing else "co_units", "未知的承办单位。", error_codes.UNIT_UNKNOWN)
+        raise _invalid(
+            "lead_unit" if lead_unit_id in missing else "co_units",
+            "未知的承办单位。",
+            error_codes.UNIT_UNKNOWN,
+        )
     on = on or _today()
     if on > _today():
         raise _invalid("on", "交办日期不能晚于今天。")
@@ -489,8 +515,15 @@ def proposal_hand_over(
             handed_over_by=actor if getattr(actor, "pk", None) else None,
         )
         Assignment.objects.bulk_create(
-            [Assignment(hand_over=hand_over, proposal=proposal, organisation_id=lead_unit_id, role=UnitRole.LEAD)]
-            + [Assignment(hand_over=hand_over, proposal=proposal, organisation_id=i, role=UnitRole.CO) for i in co_ids]
+            [
+                Assignment(
+                    hand_over=hand_over, proposal=proposal, organisation_id=lead_unit_id, role=UnitRole.LEAD
+                )
+            ]
+            + [
+                Assignment(hand_over=hand_over, proposal=proposal, organisation_id=i, role=UnitRole.CO)
+                for i in co_ids
+            ]
         )
         before = proposal.status
         proposal.status = S.HANDED_OVER
@@ -514,7 +547,9 @@ def proposal_hand_over(
                 "window_ends": window.date.isoformat(),
             },
         )
-        _audit(actor, "hand_over", proposal, {"lead": lead_unit_id, "co": co_ids, "due_date": d.date.isoformat()})
+        _audit(
+            actor, "hand_over", proposal, {"lead": lead_unit_id, "co": co_ids, "due_date": d.date.isoformat()}
+        )
         body = (
             f"{proposal.reference}“{proposal.title}”已交办贵单位（{{role}}）。"
             f"请于 {window.date:%Y-%m-%d} 前签收或申请退回；答复期限：{_due_text(proposal)}。"
@@ -575,10 +610,16 @@ def assignment_accept(*, actor, proposal_id) -> Assignment:
         assignment.save(update_fields=["status", "responded_at", "responded_by"])
         before = _lead_accepted(proposal, actor, A.ACCEPT, assignment) or proposal.status
         _event(
-            proposal, A.ACCEPT, actor, from_status=before, organisation=assignment.organisation,
+            proposal,
+            A.ACCEPT,
+            actor,
+            from_status=before,
+            organisation=assignment.organisation,
             data={"role": assignment.role},
         )
-        _audit(actor, "accept", proposal, {"organisation": assignment.organisation_id, "role": assignment.role})
+        _audit(
+            actor, "accept", proposal, {"organisation": assignment.organisation_id, "role": assignment.role}
+        )
     return assignment
 
 
@@ -594,8 +635,13 @@ def assignment_request_return(*, actor, proposal_id, reason: str, suggested_unit
         assignment.suggested_unit = (suggested_unit or "").strip()[:128]
         assignment.save()
         _event(
-            proposal, A.REQUEST_RETURN, actor, from_status=proposal.status, organisation=assignment.organisation,
-            note=reason, data={"role": assignment.role},
+            proposal,
+            A.REQUEST_RETURN,
+            actor,
+            from_status=proposal.status,
+            organisation=assignment.organisation,
+            note=reason,
+            data={"role": assignment.role},
         )
         _audit(actor, "request_return", proposal, {"organisation": assignment.organisation_id})
         _notify_all(
@@ -606,7 +652,9 @@ def assignment_request_return(*, actor, proposal_id, reason: str, suggested_unit
     return assignment
 
 
-def assignment_return_decide(*, actor, proposal_id, organisation_id: int, approve: bool, note: str = "") -> Assignment:
+def assignment_return_decide(
+    *, actor, proposal_id, organisation_id: int, approve: bool, note: str = ""
+) -> Assignment:
     """The office agrees to a return (the unit leaves; a lead unit's return sends the proposal back to
     be handed over again) or refuses it (the unit handles it: it counts as accepted)."""
     _check_manage(actor)
@@ -617,7 +665,11 @@ def assignment_return_decide(*, actor, proposal_id, organisation_id: int, approv
         assignment = _active_assignment(proposal, organisation_id)
         if assignment is None or assignment.status != AssignmentStatus.RETURN_REQUESTED:
             raise _conflict("该单位没有待处理的退回申请。")
-        assignment.decided_at, assignment.decided_by, assignment.decision_note = timezone.now(), actor, note or ""
+        assignment.decided_at, assignment.decided_by, assignment.decision_note = (
+            timezone.now(),
+            actor,
+            note or "",
+        )
         before = proposal.status
         if approve:
             assignment.status = AssignmentStatus.RETURNED
@@ -636,7 +688,12 @@ def assignment_return_decide(*, actor, proposal_id, organisation_id: int, approv
             _lead_accepted(proposal, actor, A.REFUSE_RETURN, assignment)
             action = A.REFUSE_RETURN
         _event(
-            proposal, action, actor, from_status=before, organisation=assignment.organisation, note=note or "",
+            proposal,
+            action,
+            actor,
+            from_status=before,
+            organisation=assignment.organisation,
+            note=note or "",
             data={"role": assignment.role},
         )
         _audit(actor, action, proposal, {"organisation": organisation_id, "role": assignment.role})
@@ -670,7 +727,11 @@ def assignments_deem_accepted(*, today: dt.date | None = None) -> int:
             assignment.save(update_fields=["status", "responded_at"])
             before = _lead_accepted(proposal, None, A.DEEMED_ACCEPTED, assignment) or proposal.status
             _event(
-                proposal, A.DEEMED_ACCEPTED, None, from_status=before, organisation=assignment.organisation,
+                proposal,
+                A.DEEMED_ACCEPTED,
+                None,
+                from_status=before,
+                organisation=assignment.organisation,
                 data={"role": assignment.role, "window_ends": assignment.hand_over.window_ends.isoformat()},
             )
             _audit(None, "deemed_accepted", proposal, {"organisation": org_id})
@@ -696,10 +757,16 @@ def co_opinion_submit(*, actor, proposal_id, text: str) -> CoOpinion:
             raise _conflict("请先签收，再提交协办意见。")
         _require_status(proposal, [S.HANDED_OVER, S.HANDLING, S.REHANDLING], "提交协办意见")
         opinion = CoOpinion.objects.create(
-            proposal=proposal, assignment=assignment, organisation_id=org_id, round=proposal.round, text=text,
+            proposal=proposal,
+            assignment=assignment,
+            organisation_id=org_id,
+            round=proposal.round,
+            text=text,
             author=actor,
         )
-        _event(proposal, A.CO_OPINION, actor, from_status=proposal.status, organisation=assignment.organisation)
+        _event(
+            proposal, A.CO_OPINION, actor, from_status=proposal.status, organisation=assignment.organisation
+        )
         _audit(actor, "co_opinion", proposal, {"organisation": org_id})
         _notify_all(
             _unit_users(proposal.lead_unit_id, [Role.PROPOSAL_HANDLER]),
@@ -711,8 +778,10 @@ def co_opinion_submit(*, actor, proposal_id, text: str) -> CoOpinion:
 
 def _check_lead(actor, proposal: Proposal, *, sign: bool = False, doing: str) -> None:
     org_id = proposal.lead_unit_id
-    allowed = access.can_sign_off_for(actor, org_id) if sign else (
-        access.can_handle_for(actor, org_id) or access.can_sign_off_for(actor, org_id)
+    allowed = (
+        access.can_sign_off_for(actor, org_id)
+        if sign
+        else (access.can_handle_for(actor, org_id) or access.can_sign_off_for(actor, org_id))
     )
     if not allowed:
         who = "主办单位的签发领导" if sign else "主办单位的承办人员"
@@ -728,7 +797,9 @@ def _purpose_for(proposal: Proposal) -> str:
 
 
 def _open_reply(proposal: Proposal) -> Reply | None:
-    return Reply.objects.select_for_update().filter(proposal=proposal).exclude(status=ReplyStatus.SENT).first()
+    return (
+        Reply.objects.select_for_update().filter(proposal=proposal).exclude(status=ReplyStatus.SENT).first()
+    )
 
 
 def _check_class(proposal: Proposal, reply_class: str, *, required: bool) -> str:
@@ -793,11 +864,21 @@ def reply_save_draft(
         reply.version += 1
         reply.save()
         ReplyVersion.objects.create(
-            reply=reply, version=reply.version, reply_class=code, body=body, contact_unit=reply.contact_unit,
-            contact_phone=reply.contact_phone, copy_to=copies, saved_by=actor,
+            reply=reply,
+            version=reply.version,
+            reply_class=code,
+            body=body,
+            contact_unit=reply.contact_unit,
+            contact_phone=reply.contact_phone,
+            copy_to=copies,
+            saved_by=actor,
         )
         _event(
-            proposal, A.DRAFT, actor, from_status=proposal.status, organisation=proposal.lead_unit,
+            proposal,
+            A.DRAFT,
+            actor,
+            from_status=proposal.status,
+            organisation=proposal.lead_unit,
             data={"version": reply.version, "class": code, "purpose": reply.purpose},
         )
         _audit(actor, "draft", proposal, {"version": reply.version, "class": code})
@@ -824,7 +905,8 @@ def reply_submit_for_review(*, actor, proposal_id) -> Reply:
         entry = proposal.jurisdiction.class_entry(code) or {}
         if entry.get("follow_up") and reply.purpose != ReplyPurpose.FOLLOW_UP and not reply.promise_due:
             raise _invalid(
-                "promise_due", f"{entry.get('label', code)}答复须填写承诺解决时限，以便跟踪落实。",
+                "promise_due",
+                f"{entry.get('label', code)}答复须填写承诺解决时限，以便跟踪落实。",
                 error_codes.PROMISE_DATE_REQUIRED,
             )
         if not reply.contact_phone:
@@ -832,7 +914,11 @@ def reply_submit_for_review(*, actor, proposal_id) -> Reply:
         reply.status = ReplyStatus.IN_REVIEW
         reply.save(update_fields=["status", "updated_at"])
         _event(
-            proposal, A.SUBMIT_REVIEW, actor, from_status=proposal.status, organisation=proposal.lead_unit,
+            proposal,
+            A.SUBMIT_REVIEW,
+            actor,
+            from_status=proposal.status,
+            organisation=proposal.lead_unit,
             data={"version": reply.version},
         )
         _audit(actor, "submit_review", proposal, {"version": reply.version})
@@ -853,7 +939,12 @@ def reply_review(*, actor, proposal_id, approve: bool, comment: str = "") -> Rep
         reply.save(update_fields=["status", "reviewer", "reviewed_at", "updated_at"])
         action = A.REVIEW_PASS if approve else A.REVIEW_RETURN
         _event(
-            proposal, action, actor, from_status=proposal.status, organisation=proposal.lead_unit, note=comment or "",
+            proposal,
+            action,
+            actor,
+            from_status=proposal.status,
+            organisation=proposal.lead_unit,
+            note=comment or "",
             data={"version": reply.version},
         )
         _audit(actor, action, proposal, {"version": reply.version})
@@ -897,7 +988,11 @@ def reply_sign_off(
             reply.status = ReplyStatus.DRAFT
             reply.save(update_fields=["status", "updated_at"])
             _event(
-                proposal, A.SIGN_OFF_RETURN, actor, from_status=proposal.status, organisation=proposal.lead_unit,
+                proposal,
+                A.SIGN_OFF_RETURN,
+                actor,
+                from_status=proposal.status,
+                organisation=proposal.lead_unit,
                 note=comment,
             )
             _audit(actor, "sign_off_return", proposal, {"version": reply.version})
@@ -905,7 +1000,8 @@ def reply_sign_off(
         profile = UnitProfile.objects.filter(organisation_id=proposal.lead_unit_id).first()
         if profile is None:
             raise _conflict(
-                f"{proposal.lead_unit.name}尚未设置发文机关和发文字号代字，请先设置。", error_codes.UNIT_PROFILE_MISSING
+                f"{proposal.lead_unit.name}尚未设置发文机关和发文字号代字，请先设置。",
+                error_codes.UNIT_PROFILE_MISSING,
             )
         seq = _next_document_seq(proposal.lead_unit_id, signed_on.year)
         reply.status = ReplyStatus.SIGNED_OFF
@@ -916,8 +1012,16 @@ def reply_sign_off(
         reply.document_number = format_document_number(profile.number_prefix, signed_on.year, seq)
         reply.save()
         _event(
-            proposal, A.SIGN_OFF, actor, from_status=proposal.status, organisation=proposal.lead_unit,
-            data={"document_number": reply.document_number, "class": reply.reply_class, "version": reply.version},
+            proposal,
+            A.SIGN_OFF,
+            actor,
+            from_status=proposal.status,
+            organisation=proposal.lead_unit,
+            data={
+                "document_number": reply.document_number,
+                "class": reply.reply_class,
+                "version": reply.version,
+            },
         )
         _audit(actor, "sign_off", proposal, {"document_number": reply.document_number})
     return reply
@@ -937,7 +1041,9 @@ def reply_send(*, actor, proposal_id, sent_on: dt.date | None = None) -> Reply:
         sent_day = sent_on or timezone.localdate(now)
         reply.status = ReplyStatus.SENT
         reply.sent_at, reply.sent_by = now, actor
-        reply.due_date_at_send = proposal.promise_due if reply.purpose == ReplyPurpose.FOLLOW_UP else proposal.due_date
+        reply.due_date_at_send = (
+            proposal.promise_due if reply.purpose == ReplyPurpose.FOLLOW_UP else proposal.due_date
+        )
         reply.on_time = reply.due_date_at_send is None or sent_day <= reply.due_date_at_send
         reply.save()
         before = proposal.status
@@ -950,8 +1056,16 @@ def reply_send(*, actor, proposal_id, sent_on: dt.date | None = None) -> Reply:
             proposal.promise_due = reply.promise_due
         proposal.save()
         _event(
-            proposal, A.SEND, actor, from_status=before, organisation=proposal.lead_unit,
-            data={"document_number": reply.document_number, "on_time": reply.on_time, "purpose": reply.purpose},
+            proposal,
+            A.SEND,
+            actor,
+            from_status=before,
+            organisation=proposal.lead_unit,
+            data={
+                "document_number": reply.document_number,
+                "on_time": reply.on_time,
+                "purpose": reply.purpose,
+            },
         )
         if proposal.status == S.CLOSED:
             _event(proposal, A.CLOSE, actor, from_status=S.FOLLOW_UP, note="跟踪答复已送达，承诺事项已落实。")
@@ -988,19 +1102,30 @@ def feedback_record(
                 f"该建议提案当前状态为“{_status_label(proposal.status)}”，尚未答复，不能登记征询意见。",
                 error_codes.NOT_ANSWERED,
             )
-        reply = Reply.objects.filter(proposal=proposal, status=ReplyStatus.SENT).exclude(
-            purpose=ReplyPurpose.FOLLOW_UP
-        ).order_by("-id").first()
+        reply = (
+            Reply.objects.filter(proposal=proposal, status=ReplyStatus.SENT)
+            .exclude(purpose=ReplyPurpose.FOLLOW_UP)
+            .order_by("-id")
+            .first()
+        )
         feedback = Feedback.objects.create(
-            proposal=proposal, reply=reply, satisfaction=satisfaction, comments=(comments or "").strip(),
-            received_on=received_on, recorded_by=actor,
+            proposal=proposal,
+            reply=reply,
+            satisfaction=satisfaction,
+            comments=(comments or "").strip(),
+            received_on=received_on,
+            recorded_by=actor,
         )
         proposal.satisfaction = satisfaction
         j = proposal.jurisdiction
         entry = j.class_entry(proposal.reply_class) or {}
         before = proposal.status
         _event(
-            proposal, A.FEEDBACK, actor, from_status=before, note=feedback.comments,
+            proposal,
+            A.FEEDBACK,
+            actor,
+            from_status=before,
+            note=feedback.comments,
             data={"satisfaction": satisfaction, "reply": str(reply.public_id)},
         )
         if satisfaction == Satisfaction.UNSATISFIED and proposal.rehandlings < j.max_rehandlings:
@@ -1011,8 +1136,16 @@ def feedback_record(
             d = _set_deadline(proposal, received_on, j.rehandle_months)
             proposal.save()
             _event(
-                proposal, A.REOPEN, actor, from_status=before, organisation=proposal.lead_unit,
-                data={"round": proposal.round, "due_date": d.date.isoformat(), "due_provisional": d.provisional},
+                proposal,
+                A.REOPEN,
+                actor,
+                from_status=before,
+                organisation=proposal.lead_unit,
+                data={
+                    "round": proposal.round,
+                    "due_date": d.date.isoformat(),
+                    "due_provisional": d.provisional,
+                },
             )
             _notify_all(
                 _unit_users(proposal.lead_unit_id, [Role.PROPOSAL_HANDLER, Role.PROPOSAL_SIGNER]),
@@ -1024,7 +1157,11 @@ def feedback_record(
             proposal.status = S.FOLLOW_UP
             proposal.save()
             _event(
-                proposal, A.FOLLOW_UP, actor, from_status=before, organisation=proposal.lead_unit,
+                proposal,
+                A.FOLLOW_UP,
+                actor,
+                from_status=before,
+                organisation=proposal.lead_unit,
                 data={"promise_due": proposal.promise_due.isoformat()},
             )
         else:
@@ -1062,11 +1199,20 @@ def extension_request(*, actor, proposal_id, months: int, reason: str) -> Extens
                 error_codes.EXTENSION_TOO_LONG,
             )
         ext = ExtensionRequest.objects.create(
-            proposal=proposal, organisation_id=proposal.lead_unit_id, months=months, reason=reason, requested_by=actor
+            proposal=proposal,
+            organisation_id=proposal.lead_unit_id,
+            months=months,
+            reason=reason,
+            requested_by=actor,
         )
         _event(
-            proposal, A.REQUEST_EXTENSION, actor, from_status=proposal.status, organisation=proposal.lead_unit,
-            note=reason, data={"months": months},
+            proposal,
+            A.REQUEST_EXTENSION,
+            actor,
+            from_status=proposal.status,
+            organisation=proposal.lead_unit,
+            note=reason,
+            data={"months": months},
         )
         _audit(actor, "request_extension", proposal, {"months": months})
         _notify_all(
@@ -1106,7 +1252,15 @@ def extension_decide(*, actor, extension_id: int, approve: bool, note: str = "")
             action = A.REFUSE_EXTENSION
             data = {"months": ext.months}
         ext.save()
-        _event(proposal, action, actor, from_status=before, organisation=proposal.lead_unit, note=note or "", data=data)
+        _event(
+            proposal,
+            action,
+            actor,
+            from_status=before,
+            organisation=proposal.lead_unit,
+            note=note or "",
+            data=data,
+        )
         _audit(actor, action, proposal, data)
         _notify_all(
             _unit_users(proposal.lead_unit_id, [Role.PROPOSAL_HANDLER, Role.PROPOSAL_SIGNER]),
@@ -1132,9 +1286,9 @@ def reminders_send(*, today: dt.date | None = None) -> dict:
     list; each sent once per deadline) to the lead unit; overdue marks the day after it. Safe to re-run."""
     today = today or _today()
     reminded = overdue = 0
-    candidates = Proposal.objects.filter(
-        status__in=[*OPEN_STATUSES, S.FOLLOW_UP]
-    ).select_related("jurisdiction", "lead_unit")
+    candidates = Proposal.objects.filter(status__in=[*OPEN_STATUSES, S.FOLLOW_UP]).select_related(
+        "jurisdiction", "lead_unit"
+    )
     for proposal in candidates.iterator(chunk_size=500):
         due = _active_due(proposal)
         if due is None:
@@ -1148,10 +1302,18 @@ def reminders_send(*, today: dt.date | None = None) -> dict:
                     p.overdue_marked_at = timezone.now()
                     p.save(update_fields=["overdue_marked_at", "updated_at"])
                     what = "承诺解决时限" if p.status == S.FOLLOW_UP else "答复期限"
-                    _event(p, A.OVERDUE, None, from_status=p.status, organisation=p.lead_unit, data={"due": due.isoformat()})
+                    _event(
+                        p,
+                        A.OVERDUE,
+                        None,
+                        from_status=p.status,
+                        organisation=p.lead_unit,
+                        data={"due": due.isoformat()},
+                    )
                     _audit(None, "overdue", p, {"due": due.isoformat()})
                     _notify_all(
-                        _unit_users(p.lead_unit_id, [Role.PROPOSAL_HANDLER, Role.PROPOSAL_SIGNER]) + _office_users(),
+                        _unit_users(p.lead_unit_id, [Role.PROPOSAL_HANDLER, Role.PROPOSAL_SIGNER])
+                        + _office_users(),
                         f"{p.reference}已超期",
                         f"{p.reference}“{p.title}”的{what}（{due:%Y-%m-%d}）已过，尚未答复。",
                     )
@@ -1164,7 +1326,9 @@ def reminders_send(*, today: dt.date | None = None) -> dict:
         with transaction.atomic():
             p = _locked(proposal.public_id)
             sent = set(
-                ProposalReminder.objects.filter(proposal=p, due_date=due).values_list("workdays_before", flat=True)
+                ProposalReminder.objects.filter(proposal=p, due_date=due).values_list(
+                    "workdays_before", flat=True
+                )
             )
             new = [n for n in due_now if n not in sent]
             if not new:
@@ -1173,7 +1337,11 @@ def reminders_send(*, today: dt.date | None = None) -> dict:
                 ProposalReminder(proposal=p, due_date=due, workdays_before=n) for n in new
             )
             _event(
-                p, A.REMIND, None, from_status=p.status, organisation=p.lead_unit,
+                p,
+                A.REMIND,
+                None,
+                from_status=p.status,
+                organisation=p.lead_unit,
                 data={"due": due.isoformat(), "workdays_left": left},
             )
             what = "承诺解决时限" if p.status == S.FOLLOW_UP else "答复期限"
@@ -1193,7 +1361,9 @@ def deadlines_refresh() -> int:
     and confirmed (an event says so, with the new date if a holiday moved it). Returns how many."""
     confirmed = 0
     ids = list(
-        Proposal.objects.filter(due_provisional=True, due_base__isnull=False).values_list("public_id", flat=True)
+        Proposal.objects.filter(due_provisional=True, due_base__isnull=False).values_list(
+            "public_id", flat=True
+        )
     )
     for public_id in ids:
         with transaction.atomic():
@@ -1207,7 +1377,11 @@ def deadlines_refresh() -> int:
             p.due_date, p.due_provisional = landed.date, False
             p.save(update_fields=["due_date", "due_provisional", "updated_at"])
             _event(
-                p, A.DEADLINE_CONFIRMED, None, from_status=p.status, organisation=p.lead_unit,
+                p,
+                A.DEADLINE_CONFIRMED,
+                None,
+                from_status=p.status,
+                organisation=p.lead_unit,
                 data={"from": old.isoformat() if old else None, "to": landed.date.isoformat()},
             )
             _audit(None, "deadline_confirmed", p, {"to": landed.date.isoformat()})
@@ -1263,9 +1437,12 @@ def publication_redact_more(*, actor, publication_id: int, terms: Iterable[str])
     if not terms:
         raise _invalid("terms", "请填写要隐去的内容。")
     with transaction.atomic():
-        pub = Publication.objects.select_for_update().select_related("reply__proposal", "reply__organisation").filter(
-            pk=publication_id
-        ).first()
+        pub = (
+            Publication.objects.select_for_update()
+            .select_related("reply__proposal", "reply__organisation")
+            .filter(pk=publication_id)
+            .first()
+        )
         if pub is None:
             raise NotFound(error_codes.PUBLICATION_NOT_FOUND, "未找到该公开答复。")
         if pub.status != PublicationStatus.PENDING_REVIEW:
@@ -1296,7 +1473,11 @@ def publication_decide(*, actor, publication_id: int, approve: bool, note: str =
         pub.save()
         action = A.PUBLICATION_APPROVE if approve else A.PUBLICATION_WITHHOLD
         _event(
-            proposal, action, actor, from_status=proposal.status, note=note or "",
+            proposal,
+            action,
+            actor,
+            from_status=proposal.status,
+            note=note or "",
             data={"publication": pub.pk, "publish_after": pub.publish_after.isoformat()},
         )
         _audit(actor, action, proposal, {"publication": pub.pk})
@@ -1329,7 +1510,9 @@ def reply_letter(*, reply: Reply, fmt: str) -> bytes:
         ) from None
 
 
-def document_sequence_start(*, actor, organisation_id: int, year: int, last_used: int) -> DocumentNumberCounter:
+def document_sequence_start(
+    *, actor, organisation_id: int, year: int, last_used: int
+) -> DocumentNumberCounter:
     """A unit that starts using the system mid-year continues its paper register: the next 发文字号 of
     ``year`` will be ``last_used + 1``. It never goes backwards (numbers must stay unique)."""
     if actor is not None and not (
@@ -1348,5 +1531,10 @@ def document_sequence_start(*, actor, organisation_id: int, year: int, last_used
             raise _invalid("last_used", f"{year} 年已用到第 {counter.last} 号，不能改小。")
         counter.last = last_used
         counter.save(update_fields=["last"])
-        _audit(actor, "document_sequence_start", None, {"organisation": organisation_id, "year": year, "last": last_used})
+        _audit(
+            actor,
+            "document_sequence_start",
+            None,
+            {"organisation": organisation_id, "year": year, "last": last_used},
+        )
     return counter

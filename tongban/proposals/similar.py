@@ -223,7 +223,9 @@ def _catch_up() -> _Index:
 
     with _index_lock:
         idx = _index
-        qs = SearchDocument.objects.order_by("id").values_list("id", "created_at", "proposal_id", "terms", "length")
+        qs = SearchDocument.objects.order_by("id").values_list(
+            "id", "created_at", "proposal_id", "terms", "length"
+        )
         if idx.last_id:
             rows = qs.filter(id__gte=idx.last_id)
             first = True
@@ -247,7 +249,9 @@ def _catch_up() -> _Index:
                 return idx
             log.info("similar-case index: database changed underneath, rebuilding")
         idx = _Index()
-        for row_id, created, proposal_id, terms, length in qs.filter(superseded=False).iterator(chunk_size=2000):
+        for row_id, created, proposal_id, terms, length in qs.filter(superseded=False).iterator(
+            chunk_size=2000
+        ):
             idx.add(proposal_id, terms, length)
             idx.last_id, idx.last_created = row_id, created
         # Rows superseded while we read are replaced by later rows, which the next catch-up reads.
@@ -278,7 +282,7 @@ def search(text: str, *, k: int = 5, exclude: int | None = None, title: str = ""
     chosen = telling
     acc: dict[int, float] = {}
     get = acc.get
-    for qweight, idf, _df, (slots, _tfs, weights) in chosen:
+    for qweight, _idf, _df, (slots, _tfs, weights) in chosen:
         c = qweight  # = query tf × idf
         for slot, w in zip(slots, weights, strict=True):
             acc[slot] = get(slot, 0.0) + c * w

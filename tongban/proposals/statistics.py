@@ -102,7 +102,11 @@ def report(user, *, year: int | None = None, kind: str | None = None, today: dt.
         r = first.get(p.pk)
         if r is not None:
             timeliness = Timeliness.ON_TIME if r.on_time else Timeliness.LATE
-        elif p.status in (ProposalStatus.HANDED_OVER, ProposalStatus.HANDLING) and p.due_date and p.due_date < today:
+        elif (
+            p.status in (ProposalStatus.HANDED_OVER, ProposalStatus.HANDLING)
+            and p.due_date
+            and p.due_date < today
+        ):
             timeliness = Timeliness.OVERDUE
         else:
             timeliness = Timeliness.OPEN
@@ -185,7 +189,23 @@ def export_xlsx(rep: Report) -> bytes:
     sheet(wb.create_sheet("按类型"), "类型", rep.by_kind)
 
     detail = wb.create_sheet("明细")
-    detail.append(["编号", "类型", "标题", "领衔人", "主办单位", "交办日期", "答复期限", "期限暂定", "答复日期", "办复类别", "满意度", "时效", "状态"])
+    detail.append(
+        [
+            "编号",
+            "类型",
+            "标题",
+            "领衔人",
+            "主办单位",
+            "交办日期",
+            "答复期限",
+            "期限暂定",
+            "答复日期",
+            "办复类别",
+            "满意度",
+            "时效",
+            "状态",
+        ]
+    )
     for cell in detail[1]:
         cell.font = bold
     for row in rep.rows:

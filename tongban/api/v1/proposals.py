@@ -329,20 +329,30 @@ def _fresh(request, proposal_id):
 # --- fixed paths first ------------------------------------------------------------------------------
 
 
-@router.get("/published", response={200: list[ProposalPublicationOut], **PROBLEM}, summary="公开的答复（无需登录）")
+@router.get(
+    "/published", response={200: list[ProposalPublicationOut], **PROBLEM}, summary="公开的答复（无需登录）"
+)
 def published(request: HttpRequest, q: str = ""):
     return [_publication(p) for p in selectors.publications_public(query=q)[:100]]
 
 
-@router.get("/published/{pk}", response={200: ProposalPublicationOut, **PROBLEM}, summary="一件公开的答复（无需登录）")
+@router.get(
+    "/published/{pk}", response={200: ProposalPublicationOut, **PROBLEM}, summary="一件公开的答复（无需登录）"
+)
 def published_one(request: HttpRequest, pk: int):
     return _publication(selectors.publication_public(pk))
 
 
-@router.get("/statistics", response={200: ProposalStatisticsOut, **PROBLEM}, auth=AUTH, summary="按单位、类型统计")
+@router.get(
+    "/statistics", response={200: ProposalStatisticsOut, **PROBLEM}, auth=AUTH, summary="按单位、类型统计"
+)
 def stats(request: HttpRequest, year: int | None = None, kind: str | None = None):
     rep = statistics.report(request.auth, year=year, kind=kind or None)
-    return {"by_unit": [_tally(t) for t in rep.by_unit], "by_kind": [_tally(t) for t in rep.by_kind], "overall": _tally(rep.overall)}
+    return {
+        "by_unit": [_tally(t) for t in rep.by_unit],
+        "by_kind": [_tally(t) for t in rep.by_kind],
+        "overall": _tally(rep.overall),
+    }
 
 
 @router.get("/statistics.xlsx", response={200: None, **PROBLEM}, auth=AUTH, summary="统计表（Excel）")
@@ -353,21 +363,31 @@ def stats_xlsx(request: HttpRequest, year: int | None = None, kind: str | None =
     return response
 
 
-@router.get("/search", response={200: list[ProposalSimilarOut], **PROBLEM}, auth=AUTH, summary="类案检索（按文本）")
+@router.get(
+    "/search", response={200: list[ProposalSimilarOut], **PROBLEM}, auth=AUTH, summary="类案检索（按文本）"
+)
 def search(request: HttpRequest, q: str, k: int = 10):
     return [_similar(r) for r in selectors.similar_search(request.auth, q, k=max(1, min(k, 50)))]
 
 
 @router.post(
-    "/extensions/{ext_id}/decision", response={200: ProposalExtensionOut, **PROBLEM}, auth=AUTH, summary="审批延期申请"
+    "/extensions/{ext_id}/decision",
+    response={200: ProposalExtensionOut, **PROBLEM},
+    auth=AUTH,
+    summary="审批延期申请",
 )
 def extension_decision(request: HttpRequest, ext_id: int, payload: ProposalDecisionIn):
-    ext = services.extension_decide(actor=request.auth, extension_id=ext_id, approve=payload.approve, note=payload.note)
+    ext = services.extension_decide(
+        actor=request.auth, extension_id=ext_id, approve=payload.approve, note=payload.note
+    )
     return {"id": ext.pk, "months": ext.months, "status": ext.status, "new_due_date": ext.new_due_date}
 
 
 @router.post(
-    "/publications/{pk}/redact", response={200: ProposalPublicationOut, **PROBLEM}, auth=AUTH, summary="公开前再隐去内容"
+    "/publications/{pk}/redact",
+    response={200: ProposalPublicationOut, **PROBLEM},
+    auth=AUTH,
+    summary="公开前再隐去内容",
 )
 def publication_redact(request: HttpRequest, pk: int, payload: ProposalTextIn):
     terms = [t for t in payload.text.splitlines() if t.strip()]
@@ -375,11 +395,16 @@ def publication_redact(request: HttpRequest, pk: int, payload: ProposalTextIn):
 
 
 @router.post(
-    "/publications/{pk}/decision", response={200: ProposalPublicationOut, **PROBLEM}, auth=AUTH, summary="审核公开（同意或不予公开）"
+    "/publications/{pk}/decision",
+    response={200: ProposalPublicationOut, **PROBLEM},
+    auth=AUTH,
+    summary="审核公开（同意或不予公开）",
 )
 def publication_decision(request: HttpRequest, pk: int, payload: ProposalDecisionIn):
     return _publication(
-        services.publication_decide(actor=request.auth, publication_id=pk, approve=payload.approve, note=payload.note)
+        services.publication_decide(
+            actor=request.auth, publication_id=pk, approve=payload.approve, note=payload.note
+        )
     )
 
 
@@ -387,7 +412,9 @@ def publication_decision(request: HttpRequest, pk: int, payload: ProposalDecisio
 
 
 @router.get("", response={200: ProposalPage, **PROBLEM}, auth=AUTH, summary="可见的建议提案")
-def proposals(request: HttpRequest, status: str = "", kind: str = "", q: str = "", page: int = 1, page_size: int = 20):
+def proposals(
+    request: HttpRequest, status: str = "", kind: str = "", q: str = "", page: int = 1, page_size: int = 20
+):
     qs = selectors.proposals_list(request.auth, status=status or None, kind=kind or None, query=q)
     rows, more = paginate(qs, page=page, page_size=page_size)
     return {"items": [_summary(p) for p in rows], "has_more": more}
@@ -412,16 +439,27 @@ def register(request: HttpRequest, payload: ProposalRegisterIn):
     return Status(201, _fresh(request, p.public_id))
 
 
-@router.get("/{proposal_id}", response={200: ProposalDetailOut, **PROBLEM}, auth=AUTH, summary="建议提案详情与办理记录")
+@router.get(
+    "/{proposal_id}",
+    response={200: ProposalDetailOut, **PROBLEM},
+    auth=AUTH,
+    summary="建议提案详情与办理记录",
+)
 def detail(request: HttpRequest, proposal_id: str):
     return _fresh(request, proposal_id)
 
 
-@router.post("/{proposal_id}/hand-over", response={200: ProposalDetailOut, **PROBLEM}, auth=AUTH, summary="交办")
+@router.post(
+    "/{proposal_id}/hand-over", response={200: ProposalDetailOut, **PROBLEM}, auth=AUTH, summary="交办"
+)
 def hand_over(request: HttpRequest, proposal_id: str, payload: ProposalHandOverIn):
     services.proposal_hand_over(
-        actor=request.auth, proposal_id=proposal_id, lead_unit_id=payload.lead_unit_id,
-        co_unit_ids=payload.co_unit_ids, note=payload.note, on=payload.on,
+        actor=request.auth,
+        proposal_id=proposal_id,
+        lead_unit_id=payload.lead_unit_id,
+        co_unit_ids=payload.co_unit_ids,
+        note=payload.note,
+        on=payload.on,
     )
     return _fresh(request, proposal_id)
 
@@ -432,42 +470,73 @@ def accept(request: HttpRequest, proposal_id: str):
     return _fresh(request, proposal_id)
 
 
-@router.post("/{proposal_id}/return-request", response={200: ProposalDetailOut, **PROBLEM}, auth=AUTH, summary="申请退回")
+@router.post(
+    "/{proposal_id}/return-request",
+    response={200: ProposalDetailOut, **PROBLEM},
+    auth=AUTH,
+    summary="申请退回",
+)
 def return_request(request: HttpRequest, proposal_id: str, payload: ProposalReasonIn):
     services.assignment_request_return(
-        actor=request.auth, proposal_id=proposal_id, reason=payload.reason, suggested_unit=payload.suggested_unit
+        actor=request.auth,
+        proposal_id=proposal_id,
+        reason=payload.reason,
+        suggested_unit=payload.suggested_unit,
     )
     return _fresh(request, proposal_id)
 
 
 @router.post(
-    "/{proposal_id}/return-decision", response={200: ProposalDetailOut, **PROBLEM}, auth=AUTH, summary="处理退回申请"
+    "/{proposal_id}/return-decision",
+    response={200: ProposalDetailOut, **PROBLEM},
+    auth=AUTH,
+    summary="处理退回申请",
 )
 def return_decision(request: HttpRequest, proposal_id: str, payload: ProposalReturnDecisionIn):
     services.assignment_return_decide(
-        actor=request.auth, proposal_id=proposal_id, organisation_id=payload.organisation_id,
-        approve=payload.approve, note=payload.note,
+        actor=request.auth,
+        proposal_id=proposal_id,
+        organisation_id=payload.organisation_id,
+        approve=payload.approve,
+        note=payload.note,
     )
     return _fresh(request, proposal_id)
 
 
-@router.post("/{proposal_id}/co-opinions", response={200: ProposalDetailOut, **PROBLEM}, auth=AUTH, summary="提交协办意见")
+@router.post(
+    "/{proposal_id}/co-opinions",
+    response={200: ProposalDetailOut, **PROBLEM},
+    auth=AUTH,
+    summary="提交协办意见",
+)
 def co_opinion(request: HttpRequest, proposal_id: str, payload: ProposalTextIn):
     services.co_opinion_submit(actor=request.auth, proposal_id=proposal_id, text=payload.text)
     return _fresh(request, proposal_id)
 
 
-@router.put("/{proposal_id}/draft", response={200: ProposalReplyOut, **PROBLEM}, auth=AUTH, summary="保存答复稿（新稿次）")
+@router.put(
+    "/{proposal_id}/draft",
+    response={200: ProposalReplyOut, **PROBLEM},
+    auth=AUTH,
+    summary="保存答复稿（新稿次）",
+)
 def save_draft(request: HttpRequest, proposal_id: str, payload: ProposalDraftIn):
     reply = services.reply_save_draft(
-        actor=request.auth, proposal_id=proposal_id, body=payload.body, reply_class=payload.reply_class,
-        contact_unit=payload.contact_unit, contact_phone=payload.contact_phone, copy_to=payload.copy_to,
+        actor=request.auth,
+        proposal_id=proposal_id,
+        body=payload.body,
+        reply_class=payload.reply_class,
+        contact_unit=payload.contact_unit,
+        contact_phone=payload.contact_phone,
+        copy_to=payload.copy_to,
         promise_due=payload.promise_due,
     )
     return _reply(reply)
 
 
-@router.post("/{proposal_id}/submit-review", response={200: ProposalReplyOut, **PROBLEM}, auth=AUTH, summary="提交核稿")
+@router.post(
+    "/{proposal_id}/submit-review", response={200: ProposalReplyOut, **PROBLEM}, auth=AUTH, summary="提交核稿"
+)
 def submit_review(request: HttpRequest, proposal_id: str):
     return _reply(services.reply_submit_for_review(actor=request.auth, proposal_id=proposal_id))
 
@@ -475,41 +544,72 @@ def submit_review(request: HttpRequest, proposal_id: str):
 @router.post("/{proposal_id}/review", response={200: ProposalReplyOut, **PROBLEM}, auth=AUTH, summary="核稿")
 def review(request: HttpRequest, proposal_id: str, payload: ProposalReviewIn):
     return _reply(
-        services.reply_review(actor=request.auth, proposal_id=proposal_id, approve=payload.approve, comment=payload.comment)
+        services.reply_review(
+            actor=request.auth, proposal_id=proposal_id, approve=payload.approve, comment=payload.comment
+        )
     )
 
 
-@router.post("/{proposal_id}/sign-off", response={200: ProposalReplyOut, **PROBLEM}, auth=AUTH, summary="签发（取得发文字号）")
+@router.post(
+    "/{proposal_id}/sign-off",
+    response={200: ProposalReplyOut, **PROBLEM},
+    auth=AUTH,
+    summary="签发（取得发文字号）",
+)
 def sign_off(request: HttpRequest, proposal_id: str, payload: ProposalSignOffIn):
     return _reply(
         services.reply_sign_off(
-            actor=request.auth, proposal_id=proposal_id, approve=payload.approve, comment=payload.comment,
+            actor=request.auth,
+            proposal_id=proposal_id,
+            approve=payload.approve,
+            comment=payload.comment,
             signed_on=payload.signed_on,
         )
     )
 
 
-@router.post("/{proposal_id}/send", response={200: ProposalReplyOut, **PROBLEM}, auth=AUTH, summary="送达答复")
+@router.post(
+    "/{proposal_id}/send", response={200: ProposalReplyOut, **PROBLEM}, auth=AUTH, summary="送达答复"
+)
 def send(request: HttpRequest, proposal_id: str):
     return _reply(services.reply_send(actor=request.auth, proposal_id=proposal_id))
 
 
-@router.post("/{proposal_id}/feedback", response={200: ProposalDetailOut, **PROBLEM}, auth=AUTH, summary="登记征询意见")
+@router.post(
+    "/{proposal_id}/feedback", response={200: ProposalDetailOut, **PROBLEM}, auth=AUTH, summary="登记征询意见"
+)
 def feedback(request: HttpRequest, proposal_id: str, payload: ProposalFeedbackIn):
     services.feedback_record(
-        actor=request.auth, proposal_id=proposal_id, satisfaction=payload.satisfaction, comments=payload.comments,
+        actor=request.auth,
+        proposal_id=proposal_id,
+        satisfaction=payload.satisfaction,
+        comments=payload.comments,
         received_on=payload.received_on,
     )
     return _fresh(request, proposal_id)
 
 
-@router.post("/{proposal_id}/extensions", response={201: ProposalExtensionOut, **PROBLEM}, auth=AUTH, summary="申请延期")
+@router.post(
+    "/{proposal_id}/extensions",
+    response={201: ProposalExtensionOut, **PROBLEM},
+    auth=AUTH,
+    summary="申请延期",
+)
 def extension(request: HttpRequest, proposal_id: str, payload: ProposalExtensionIn):
-    ext = services.extension_request(actor=request.auth, proposal_id=proposal_id, months=payload.months, reason=payload.reason)
-    return Status(201, {"id": ext.pk, "months": ext.months, "status": ext.status, "new_due_date": ext.new_due_date})
+    ext = services.extension_request(
+        actor=request.auth, proposal_id=proposal_id, months=payload.months, reason=payload.reason
+    )
+    return Status(
+        201, {"id": ext.pk, "months": ext.months, "status": ext.status, "new_due_date": ext.new_due_date}
+    )
 
 
-@router.get("/{proposal_id}/similar", response={200: list[ProposalSimilarOut], **PROBLEM}, auth=AUTH, summary="类案参考")
+@router.get(
+    "/{proposal_id}/similar",
+    response={200: list[ProposalSimilarOut], **PROBLEM},
+    auth=AUTH,
+    summary="类案参考",
+)
 def similar_cases(request: HttpRequest, proposal_id: str, k: int = 5):
     p = selectors.proposal_for(request.auth, proposal_id)
     return [_similar(r) for r in selectors.similar_cases(request.auth, p, k=max(1, min(k, 50)))]
@@ -519,7 +619,9 @@ class ProposalLetterQuery(Schema):
     format: str = Field("docx", description="docx 或 pdf")
 
 
-@router.get("/{proposal_id}/letter", response={200: None, **PROBLEM}, auth=AUTH, summary="答复函（.docx 或 .pdf）")
+@router.get(
+    "/{proposal_id}/letter", response={200: None, **PROBLEM}, auth=AUTH, summary="答复函（.docx 或 .pdf）"
+)
 def letter(request: HttpRequest, proposal_id: str, query: Query[ProposalLetterQuery]):
     p = selectors.proposal_for(request.auth, proposal_id)
     reply = selectors.latest_signed_reply(p) or selectors.open_reply(p)
@@ -545,5 +647,3 @@ def _similar(row: dict) -> dict:
         "document_number": r.document_number if r else "",
         "excerpt": row["excerpt"],
     }
-
-

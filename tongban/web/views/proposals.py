@@ -144,24 +144,31 @@ def _detail_context(request, p) -> dict:
     can = {
         "hand_over": manage and p.status == ProposalStatus.REGISTERED,
         "respond": in_window,
-        "co_opinion": mine is not None and mine.role == UnitRole.CO and mine.status == AssignmentStatus.ACCEPTED
+        "co_opinion": mine is not None
+        and mine.role == UnitRole.CO
+        and mine.status == AssignmentStatus.ACCEPTED
         and p.status in (ProposalStatus.HANDED_OVER, ProposalStatus.HANDLING, ProposalStatus.REHANDLING),
-        "draft": lead_staff and p.status in (ProposalStatus.HANDLING, ProposalStatus.REHANDLING, ProposalStatus.FOLLOW_UP)
+        "draft": lead_staff
+        and p.status in (ProposalStatus.HANDLING, ProposalStatus.REHANDLING, ProposalStatus.FOLLOW_UP)
         and (reply is None or reply.status == ReplyStatus.DRAFT),
         "submit_review": lead_staff and reply is not None and reply.status == ReplyStatus.DRAFT,
         "review": lead_staff and reply is not None and reply.status == ReplyStatus.IN_REVIEW,
-        "sign_off": access.can_sign_off_for(user, p.lead_unit_id) and reply is not None
+        "sign_off": access.can_sign_off_for(user, p.lead_unit_id)
+        and reply is not None
         and reply.status == ReplyStatus.AWAITING_SIGN_OFF,
         "send": (lead_staff or manage) and reply is not None and reply.status == ReplyStatus.SIGNED_OFF,
         "feedback": manage and p.status == ProposalStatus.REPLIED,
-        "extension": lead_staff and p.status in (ProposalStatus.HANDED_OVER, ProposalStatus.HANDLING, ProposalStatus.REHANDLING),
+        "extension": lead_staff
+        and p.status in (ProposalStatus.HANDED_OVER, ProposalStatus.HANDLING, ProposalStatus.REHANDLING),
     }
     return {
         "p": p,
         "deadline": presenters.deadline_of(p),
         "assignments": assignments,
         "units": presenters.units_text(assignments),
-        "returns": [a for a in assignments if a.status == AssignmentStatus.RETURN_REQUESTED] if manage else [],
+        "returns": [a for a in assignments if a.status == AssignmentStatus.RETURN_REQUESTED]
+        if manage
+        else [],
         "extensions": list(p.extensions.filter(status="pending")) if manage else [],
         "replies": selectors.replies_of(p),
         "reply": reply,
@@ -199,8 +206,12 @@ def _hand_over(request, p):
     d = form.cleaned_data
     lead = d.get("lead_unit")
     services.proposal_hand_over(
-        actor=request.user, proposal_id=p.public_id, lead_unit_id=lead.pk if lead else None,
-        co_unit_ids=[u.pk for u in d.get("co_units") or []], note=d.get("note") or "", on=d.get("on"),
+        actor=request.user,
+        proposal_id=p.public_id,
+        lead_unit_id=lead.pk if lead else None,
+        co_unit_ids=[u.pk for u in d.get("co_units") or []],
+        note=d.get("note") or "",
+        on=d.get("on"),
     )
     return _("已交办。")
 
@@ -232,13 +243,20 @@ def _act(request, p, action: str) -> str:
         return _("已签收。")
     if action == "request_return":
         services.assignment_request_return(
-            actor=user, proposal_id=pid, reason=post.get("reason", ""), suggested_unit=post.get("suggested_unit", "")
+            actor=user,
+            proposal_id=pid,
+            reason=post.get("reason", ""),
+            suggested_unit=post.get("suggested_unit", ""),
         )
         return _("已申请退回，等待交办部门处理。")
     if action == "decide_return":
         approve, note = _decision(request)
         services.assignment_return_decide(
-            actor=user, proposal_id=pid, organisation_id=int(post.get("organisation_id") or 0), approve=approve, note=note
+            actor=user,
+            proposal_id=pid,
+            organisation_id=int(post.get("organisation_id") or 0),
+            approve=approve,
+            note=note,
         )
         return _("已处理退回申请。")
     if action == "co_opinion":
@@ -262,8 +280,11 @@ def _act(request, p, action: str) -> str:
         form = FeedbackForm(post)
         form.is_valid()
         services.feedback_record(
-            actor=user, proposal_id=pid, satisfaction=post.get("satisfaction", ""),
-            comments=post.get("comments", ""), received_on=form.cleaned_data.get("received_on"),
+            actor=user,
+            proposal_id=pid,
+            satisfaction=post.get("satisfaction", ""),
+            comments=post.get("comments", ""),
+            received_on=form.cleaned_data.get("received_on"),
         )
         return _("已登记征询意见。")
     if action == "request_extension":
@@ -312,8 +333,13 @@ def proposal_draft(request, public_id):
             d = form.cleaned_data
             try:
                 services.reply_save_draft(
-                    actor=request.user, proposal_id=p.public_id, body=d["body"], reply_class=d["reply_class"],
-                    contact_unit=d["contact_unit"], contact_phone=d["contact_phone"], copy_to=form.copy_list(),
+                    actor=request.user,
+                    proposal_id=p.public_id,
+                    body=d["body"],
+                    reply_class=d["reply_class"],
+                    contact_unit=d["contact_unit"],
+                    contact_phone=d["contact_phone"],
+                    copy_to=form.copy_list(),
                     promise_due=d["promise_due"],
                 )
             except NotFound:
@@ -328,8 +354,11 @@ def proposal_draft(request, public_id):
         initial = {}
         if reply is not None:
             initial = {
-                "reply_class": reply.reply_class, "body": reply.body, "promise_due": reply.promise_due,
-                "contact_unit": reply.contact_unit, "contact_phone": reply.contact_phone,
+                "reply_class": reply.reply_class,
+                "body": reply.body,
+                "promise_due": reply.promise_due,
+                "contact_unit": reply.contact_unit,
+                "contact_phone": reply.contact_phone,
                 "copy_to": "、".join(reply.copy_to or []),
             }
         form = DraftForm(initial=initial, classes=classes)
@@ -367,7 +396,10 @@ def proposal_letter(request, public_id, fmt: str):
 def _stats_args(request) -> dict:
     year = request.GET.get("year") or ""
     kind = request.GET.get("kind") or ""
-    return {"year": int(year) if year.isdigit() else None, "kind": kind if kind in ProposalKind.values else None}
+    return {
+        "year": int(year) if year.isdigit() else None,
+        "kind": kind if kind in ProposalKind.values else None,
+    }
 
 
 @proposal_staff_required
@@ -381,7 +413,13 @@ def proposal_statistics(request):
         "late": [t.timeliness["late"] for t in rep.by_unit],
         "open": [t.timeliness["open"] + t.timeliness["overdue"] for t in rep.by_unit],
     }
-    context = {"rep": rep, "chart": chart, "args": args, "kinds": ProposalKind.choices, "query": request.GET.urlencode()}
+    context = {
+        "rep": rep,
+        "chart": chart,
+        "args": args,
+        "kinds": ProposalKind.choices,
+        "query": request.GET.urlencode(),
+    }
     return render(request, "web/proposals/statistics.html", context)
 
 
@@ -390,7 +428,8 @@ def proposal_statistics(request):
 def proposal_statistics_xlsx(request):
     rep = statistics.report(request.user, **_stats_args(request))
     response = HttpResponse(
-        statistics.export_xlsx(rep), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        statistics.export_xlsx(rep),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = 'attachment; filename="proposal-statistics.xlsx"'
     return response
@@ -442,5 +481,3 @@ def publication_review(request, pk: int):
         "pending": pub.status == "pending_review",
     }
     return render(request, "web/proposals/publication_review.html", context)
-
-

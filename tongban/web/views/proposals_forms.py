@@ -23,15 +23,25 @@ class RegisterForm(ServiceErrorMixin, forms.Form):
     text = forms.CharField(label=_("内容"), widget=forms.Textarea(attrs={"rows": 10}))
     proposer_name = forms.CharField(label=_("领衔人"), max_length=64)
     proposer_unit = forms.CharField(label=_("工作单位"), max_length=128, required=False)
-    proposer_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False, help_text=_("加密保存，页面只显示掩码"))
-    proposer_address = forms.CharField(label=_("通讯地址"), max_length=200, required=False, help_text=_("加密保存；公开答复时自动隐去"))
+    proposer_phone = forms.CharField(
+        label=_("联系电话"), max_length=20, required=False, help_text=_("加密保存，页面只显示掩码")
+    )
+    proposer_address = forms.CharField(
+        label=_("通讯地址"), max_length=200, required=False, help_text=_("加密保存；公开答复时自动隐去")
+    )
     co_signers = forms.CharField(
-        label=_("联名人"), required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        label=_("联名人"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("每行一人：姓名，可加空格和电话"),
     )
-    jurisdiction = forms.CharField(label=_("办理规则"), max_length=32, required=False, help_text=_("留空为默认规则"))
+    jurisdiction = forms.CharField(
+        label=_("办理规则"), max_length=32, required=False, help_text=_("留空为默认规则")
+    )
     attachments = forms.FileField(
-        label=_("附件"), required=False, widget=MultipleFileInput(attrs={"accept": ACCEPT_UPLOADS}),
+        label=_("附件"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ACCEPT_UPLOADS}),
         help_text=_("PDF、JPEG 或 PNG，可选多个"),
     )
     service_field_map = {"attachments[0]": "attachments"}
@@ -59,9 +69,13 @@ def units():
 
 
 class HandOverForm(ServiceErrorMixin, forms.Form):
-    lead_unit = forms.ModelChoiceField(label=_("主办单位"), queryset=Organisation.objects.none(), required=False)
+    lead_unit = forms.ModelChoiceField(
+        label=_("主办单位"), queryset=Organisation.objects.none(), required=False
+    )
     co_units = forms.ModelMultipleChoiceField(
-        label=_("协办单位"), queryset=Organisation.objects.none(), required=False,
+        label=_("协办单位"),
+        queryset=Organisation.objects.none(),
+        required=False,
         widget=forms.SelectMultiple(attrs={"size": 5}),
     )
     on = forms.DateField(label=_("交办日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -80,7 +94,9 @@ class ReasonForm(forms.Form):
 
 class DecisionForm(forms.Form):
     approve = forms.TypedChoiceField(
-        label=_("决定"), choices=[("1", _("同意")), ("0", _("不同意"))], coerce=lambda v: v == "1",
+        label=_("决定"),
+        choices=[("1", _("同意")), ("0", _("不同意"))],
+        coerce=lambda v: v == "1",
         widget=forms.RadioSelect,
     )
     note = forms.CharField(label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -93,11 +109,15 @@ class TextForm(forms.Form):
 class DraftForm(ServiceErrorMixin, forms.Form):
     reply_class = forms.ChoiceField(label=_("办复类别"), required=False)
     body = forms.CharField(
-        label=_("答复正文"), required=False, widget=forms.Textarea(attrs={"rows": 18}),
+        label=_("答复正文"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 18}),
         help_text=_("每段一行；以“一、”“（一）”“1.”“（1）”开头的段落排为各级标题"),
     )
     promise_due = forms.DateField(
-        label=_("承诺解决时限"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("承诺解决时限"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("B 类等须跟踪落实的类别必填"),
     )
     contact_unit = forms.CharField(label=_("联系单位"), required=False, max_length=128)
@@ -117,16 +137,22 @@ class DraftForm(ServiceErrorMixin, forms.Form):
 
 class ReviewForm(forms.Form):
     approve = forms.TypedChoiceField(
-        label=_("意见"), choices=[("1", _("同意")), ("0", _("退回修改"))], coerce=lambda v: v == "1",
+        label=_("意见"),
+        choices=[("1", _("同意")), ("0", _("退回修改"))],
+        coerce=lambda v: v == "1",
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(label=_("修改意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class FeedbackForm(forms.Form):
-    satisfaction = forms.ChoiceField(label=_("满意度"), choices=Satisfaction.choices, widget=forms.RadioSelect)
+    satisfaction = forms.ChoiceField(
+        label=_("满意度"), choices=Satisfaction.choices, widget=forms.RadioSelect
+    )
     comments = forms.CharField(label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    received_on = forms.DateField(label=_("反馈日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(
+        label=_("反馈日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class ExtensionForm(forms.Form):
@@ -136,5 +162,7 @@ class ExtensionForm(forms.Form):
 
 class RedactForm(forms.Form):
     terms = forms.CharField(
-        label=_("再隐去的内容"), widget=forms.Textarea(attrs={"rows": 2}), help_text=_("每行一项，如姓名、地名")
+        label=_("再隐去的内容"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("每行一项，如姓名、地名"),
     )

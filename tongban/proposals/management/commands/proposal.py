@@ -39,7 +39,11 @@ def _reply_of(ident: str):
     from tongban.proposals.models import Proposal, Reply
 
     try:
-        reply = Reply.objects.select_related("proposal__jurisdiction", "organisation").filter(public_id=ident).first()
+        reply = (
+            Reply.objects.select_related("proposal__jurisdiction", "organisation")
+            .filter(public_id=ident)
+            .first()
+        )
         if reply is not None:
             return reply
         proposal = Proposal.objects.filter(public_id=ident).first()
