@@ -122,7 +122,7 @@ def _locked(public_id) -> Proposal:
     """The proposal, locked for the rest of the transaction (steps on one proposal queue up)."""
     try:
         return (
-            Proposal.objects.select_for_update()
+            Proposal.objects.select_for_update(of=("self",))
             .select_related("jurisdiction", "lead_unit")
             .get(public_id=public_id)
         )
@@ -566,7 +566,7 @@ def proposal_hand_over(
 
 def _active_assignment(proposal: Proposal, organisation_id: int | None) -> Assignment | None:
     return (
-        Assignment.objects.select_for_update()
+        Assignment.objects.select_for_update(of=("self",))
         .filter(proposal=proposal, hand_over__active=True, organisation_id=organisation_id)
         .select_related("hand_over", "organisation")
         .first()
@@ -1438,7 +1438,7 @@ def publication_redact_more(*, actor, publication_id: int, terms: Iterable[str])
         raise _invalid("terms", "请填写要隐去的内容。")
     with transaction.atomic():
         pub = (
-            Publication.objects.select_for_update()
+            Publication.objects.select_for_update(of=("self",))
             .select_related("reply__proposal", "reply__organisation")
             .filter(pk=publication_id)
             .first()
