@@ -23,7 +23,7 @@ from pathlib import Path
 
 BENCHMARKS = ("submit", "queue", "search")
 # Benchmarks with their own set-up, databases and docs page (bench/<name>.py), run after the others.
-SEPARATE = ("certificates", "bundles", "exchange", "pages", "letters", "plans_import", "plans")
+SEPARATE = ("certificates", "bundles", "exchange", "pages", "letters", "plans_import", "plans", "proposals")
 # Two cores: two processes keep both busy with Python; threads cover the time each request waits
 # for PostgreSQL. The sweep also tries more processes and more threads.
 DEFAULT_SERVERS = "2x4,3x4,4x2,2x8"

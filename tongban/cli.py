@@ -10,7 +10,9 @@
     tongban catalogue load                              load the reference catalogue
     tongban cert verify FILE                            verify a certificate, its QR text or PDF (offline too)
     tongban plan import FILE [--dry-run --json]          import an action plan (推进方案); see `tongban plan -h`
+    tongban plan assign-template|assign-import …        responsible units from Excel (推进办)
     tongban proposal letter ID --format docx|pdf        a reply letter (答复函); see `tongban proposal -h`
+    tongban proposal search TEXT | deadlines | stats    similar past proposals, deadline run, statistics
     tongban api schema                                  print the OpenAPI document
     tongban manage <django command> …                   any Django management command
 

@@ -163,6 +163,9 @@ def demo_prepare(*, cities: set[str] | None = None, certificates: bool = True) -
 
     if cities is None or PLAN_CITY in cities:  # the Hefei plan (seed 001) is the 合肥 node's
         accounts += [DemoAccount(a.username, a.role, a.password, a.note) for a in plan_demo_prepare()]
+        from tongban.proposals.demo import proposals_demo_prepare
+
+        accounts += [DemoAccount(a.username, a.role, a.password, a.note) for a in proposals_demo_prepare()]
     if certificates:  # a federation node issues only once its key is in the trust list
         demo_certificates_ensure()
     return accounts

@@ -44,12 +44,23 @@ app.add_defaults(
             "exchange-maintenance": {"task": "tongban.exchange.maintain", "schedule": 3600.0},
             "bundles-run": {"task": "tongban.bundles.run", "schedule": 2.0},
             "bundles-sweep": {"task": "tongban.bundles.sweep", "schedule": 60.0},
+            # Reminders before reports are due, overdue marks (推进督办).
+            "plans-reminders": {"task": "tongban.plans.reminders", "schedule": 3600.0},
+            # Proposal deadlines: reminders, overdue marks, provisional deadlines confirmed.
+            "proposals-deadlines": {"task": "tongban.proposals.deadlines", "schedule": 3600.0},
+            "proposals-search-compact": {"task": "tongban.proposals.search_compact", "schedule": 21600.0},
             # How soon the other nodes refuse a revoked certificate (see settings.CERT_STATUS_SYNC_SECONDS).
             "sync-certificate-status": {
                 "task": "tongban.certificates.sync_status_list",
                 "schedule": float(os.environ.get("TONGBAN_CERT_STATUS_SYNC_SECONDS") or 15),
             },
         },
-        imports=("tongban.exchange.tasks", "tongban.certificates.tasks", "tongban.bundles.tasks"),
+        imports=(
+            "tongban.exchange.tasks",
+            "tongban.certificates.tasks",
+            "tongban.bundles.tasks",
+            "tongban.plans.tasks",
+            "tongban.proposals.tasks",
+        ),
     )
 )

@@ -2,6 +2,7 @@ from django.conf import settings
 
 from tongban.cases.access import can_see_queue
 from tongban.plans.access import can_view_all_plans
+from tongban.proposals.access import can_view_all_proposals
 
 
 def node(request):
@@ -18,6 +19,15 @@ def node(request):
         # 推进督办: the office, supervisors and every responsible unit's reporter.
         "can_see_plans": signed_in
         and (can_view_all_plans(user) or (hasattr(user, "has_role") and user.has_role("plan_reporter"))),
+        # 建议提案办理: the office, supervisors, handling units' staff and signers.
+        "can_see_proposals": signed_in
+        and (
+            can_view_all_proposals(user)
+            or (
+                hasattr(user, "has_role")
+                and any(user.has_role(r) for r in ("proposal_handler", "proposal_signer"))
+            )
+        ),
         "unread_count": 0,
     }
     if signed_in:
