@@ -254,9 +254,10 @@ def print_banner(accounts: list[DemoAccount], url: str) -> None:
     print(f"  接口文档：{url}api/v1/docs    后台：{url}admin/")
     print()
     print("  演示账户（密码保存在 var/demo-accounts.json）：")
+    width = max([len(a.username) for a in accounts] + [9])
     for a in accounts:
-        print(f"    {a.username:<11} {a.password:<16} {a.role}：{a.note}")
-    print("    reviewerN   与 reviewer 同密码  本市其他审批部门")
+        print(f"    {a.username:<{width}} {a.password:<16} {a.role}：{a.note}")
+    print(f"    {'reviewerN':<{width}} {'与 reviewer 同密码':<13} 本市其他审批部门")
     print()
     print("  按 Ctrl-C 停止。")
     print(flush=True)

@@ -207,6 +207,15 @@ ROLES = {
     "reviewer": "审批人员（市场监管）",
     "admin": "管理员（/admin/）",
 }
+# Accounts only the 合肥 node has: plan supervision (seed 001 is Hefei's plan) and proposal handling.
+EXTRA_ROLES = {
+    "planoffice": "推进办（导入方案、分工、审核、考核）",
+    "planreporter": "责任单位填报（用户名 plan-kjj、plan-jtj 等）",
+    "proposal_office": "建议提案交办人员",
+    "proposal_handler": "承办人员（拟稿）",
+    "proposal_signer": "签发领导",
+    "proposal_supervisor": "督查人员（统计）",
+}
 
 
 def print_banner(prepared, *, detached: bool) -> None:
@@ -214,8 +223,11 @@ def print_banner(prepared, *, detached: bool) -> None:
     for node, accounts in prepared:
         print(f"  {node.name}（{node.code}）  {node.url}/")
         for username, role in ROLES.items():
-            print(f"      {username:<11} {accounts[username]:<18} {role}")
-    print("      reviewerN   同 reviewer 密码     本市其他审批部门的审批人员")
+            print(f"      {username:<19} {accounts[username]:<18} {role}")
+        for name, role in EXTRA_ROLES.items():
+            if name in accounts:
+                print(f"      {name:<19} {accounts[name]:<18} {role}")
+    print(f"      {'reviewerN':<19} {'同 reviewer 密码':<15} 本市其他审批部门的审批人员")
     print("\n  试一试：在合肥登录 citizen，搜索上海的“内资有限公司设立登记”（或 yyzz）并申请；")
     print("  在上海登录 reviewer 受理、补正或办结；合肥的“我的办件”随之更新。")
     logs = _fed_dir() / "logs"
