@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.machine import machine_section, run_child
 
 REPO = Path(__file__).resolve().parent.parent
 DB_URL = os.environ.get("TONGBAN_CERTBENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/tongban_certbench")
@@ -301,11 +302,7 @@ def write_doc(r: dict) -> None:
         f"({r['credential_bytes']:,} bytes each, type 社会保障卡), a trust list object and an in-memory status list.\n"
         f"- Each rate is the best of {ROUNDS} rounds of {SECONDS:g} s ({SECONDS * 2:g} s for issuing), one thread.\n"
         f"- Load average before / after: {r['load_average_before']} / {r['load_average_after']} "
-        "(the machine is shared; other processes were running).\n\n"
-        "## Machine\n\n"
-        f"- CPU: {m['cpu_model']}, {m['cores']} cores; memory {m['memory_gib']} GiB; Linux {m['kernel']}\n"
-        f"- {m['postgresql']}; settings {m['postgresql_settings']}\n"
-        f"- Python {m['python']}, Django {m['django']}; run {m['date']}\n",
+        "(the machine is shared; other processes were running).\n\n" + machine_section(m),
         encoding="utf-8",
     )
 
@@ -314,18 +311,7 @@ def main(argv: list[str] | None = None) -> dict:
     """Runs the benchmark in a child process, prints a markdown table, writes the docs page and
     returns the results."""
     argv = sys.argv[1:] if argv is None else argv
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
-    env["DJANGO_SETTINGS_MODULE"] = "tongban.config.settings"
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.certificates", "--child"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if proc.returncode:
-        raise RuntimeError(f"bench.certificates failed:\n{proc.stderr[-4000:]}")
-    results = json.loads(proc.stdout.strip().splitlines()[-1])
+    results = run_child("bench.certificates")
     print(table(results))
     print(f"load average before / after: {results['load_average_before']} / {results['load_average_after']}")
     if "--no-docs" not in argv:

@@ -17,11 +17,12 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
+
+from bench.machine import run_child
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "benchmarks-letters.md"
@@ -151,12 +152,7 @@ def main(argv: list[str] | None = None) -> dict:
     """Runs the benchmark in a child process, prints a markdown table, writes the docs page and
     returns the results."""
     argv = sys.argv[1:] if argv is None else argv
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.letters", "--child"], cwd=REPO, capture_output=True, text=True
-    )
-    if proc.returncode:
-        raise RuntimeError(f"bench.letters failed:\n{proc.stderr[-4000:]}")
-    results = json.loads(proc.stdout.strip().splitlines()[-1])
+    results = run_child("bench.letters")
     print(table(results))
     print(f"load average before / after: {results['load_average_before']} / {results['load_average_after']}")
     if "--no-docs" not in argv:

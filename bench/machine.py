@@ -332,3 +332,36 @@ class WaitSampler:
             return {}
         # Average number of the server's sessions in each state at any moment.
         return {k: round(v / self.samples, 2) for k, v in sorted(self.counts.items(), key=lambda kv: -kv[1])}
+
+
+def machine_section(m: dict) -> str:
+    """The "## Machine" part of a benchmark's docs page, from ``machine_info()``."""
+    pg = m["postgresql"] + (f"; settings {m['postgresql_settings']}" if m.get("postgresql_settings") else "")
+    return (
+        "## Machine\n\n"
+        f"- CPU: {m['cpu_model']}, {m['cores']} cores; memory {m['memory_gib']} GiB; Linux {m['kernel']}\n"
+        f"- {pg}\n"
+        f"- Python {m['python']}, Django {m['django']}; run {m['date']}\n"
+    )
+
+
+def run_child(module: str, *args: str, env: dict | None = None) -> dict:
+    """Runs ``python -m <module> --child <args>`` from the repository with Django's settings (and no
+    inherited DATABASE_URL unless ``env`` gives one); its last output line is the JSON result."""
+    import json
+    import sys
+    from pathlib import Path
+
+    child_env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
+    child_env["DJANGO_SETTINGS_MODULE"] = "tongban.config.settings"
+    child_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", module, "--child", *args],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=child_env,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode:
+        raise RuntimeError(f"{module} failed:\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -17,11 +17,12 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.machine import machine_section, run_child
 
 REPO = Path(__file__).resolve().parent.parent
 DB_URL = os.environ.get("TONGBAN_PAGEBENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/tongban_pagebench")
@@ -173,11 +174,7 @@ def write_doc(r: dict) -> None:
         "through Django's WSGI handler in one process.\n\n"
         f"{table(r)}\n\n"
         f"- Load average before / after: {r['load_average_before']} / {r['load_average_after']} "
-        "(the machine is shared; other processes may have been running).\n\n"
-        "## Machine\n\n"
-        f"- CPU: {m['cpu_model']}, {m['cores']} cores; memory {m['memory_gib']} GiB; Linux {m['kernel']}\n"
-        f"- {m['postgresql']}\n"
-        f"- Python {m['python']}, Django {m['django']}; run {m['date']}\n",
+        "(the machine is shared; other processes may have been running).\n\n" + machine_section(m),
         encoding="utf-8",
     )
 
@@ -185,25 +182,14 @@ def write_doc(r: dict) -> None:
 def main(argv: list[str] | None = None) -> dict:
     argv = sys.argv[1:] if argv is None else argv
     sqlite = "--sqlite" in argv
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
-    env["DJANGO_SETTINGS_MODULE"] = "tongban.config.settings"
     with tempfile.TemporaryDirectory(prefix="tongban-pagebench-") as var:
-        env["TONGBAN_VAR_DIR"] = var
+        env = {"TONGBAN_VAR_DIR": var}
         if not sqlite:
             from bench.env import ensure_database
 
             ensure_database(DB_URL, rebuild=True)
             env["DATABASE_URL"] = DB_URL
-        proc = subprocess.run(
-            [sys.executable, "-m", "bench.pages", "--child", *(["--sqlite"] if sqlite else [])],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-    if proc.returncode:
-        raise RuntimeError(f"bench.pages failed:\n{proc.stderr[-4000:]}")
-    results = json.loads(proc.stdout.strip().splitlines()[-1])
+        results = run_child("bench.pages", *(["--sqlite"] if sqlite else []), env=env)
     print(table(results))
     if "--no-docs" not in argv:
         write_doc(results)

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.machine import machine_section, run_child
 
 REPO = Path(__file__).resolve().parent.parent
 DB_URL = os.environ.get("TONGBAN_PLANBENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/tongban_planbench")
@@ -300,11 +301,7 @@ def write_doc(r: dict) -> None:
         "Written by `python -m bench.plans` (see its docstring for what is measured and how).\n\n"
         f"{table(r)}\n\n"
         f"- Load average before / after: {r['load_average_before']} / {r['load_average_after']} "
-        "(the machine is shared; other processes were running).\n\n"
-        "## Machine\n\n"
-        f"- CPU: {m['cpu_model']}, {m['cores']} cores; memory {m['memory_gib']} GiB; Linux {m['kernel']}\n"
-        f"- {m['postgresql']}; settings {m['postgresql_settings']}\n"
-        f"- Python {m['python']}, Django {m['django']}; run {m['date']}\n",
+        "(the machine is shared; other processes were running).\n\n" + machine_section(m),
         encoding="utf-8",
     )
 
@@ -313,14 +310,7 @@ def main(argv: list[str] | None = None) -> dict:
     """Runs the benchmark in a child process, prints a markdown table, writes the docs page and
     returns the results."""
     argv = sys.argv[1:] if argv is None else argv
-    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")}
-    env["DJANGO_SETTINGS_MODULE"] = "tongban.config.settings"
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench.plans", "--child"], cwd=REPO, env=env, capture_output=True, text=True
-    )
-    if proc.returncode:
-        raise RuntimeError(f"bench.plans failed:\n{proc.stderr[-4000:]}")
-    results = json.loads(proc.stdout.strip().splitlines()[-1])
+    results = run_child("bench.plans")
     print(table(results))
     if "--no-docs" not in argv:
         write_doc(results)

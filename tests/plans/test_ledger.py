@@ -267,3 +267,22 @@ def test_another_units_reporter_cannot_import_a_units_ledger(w):
             actor=w["reporters"]["data"], plan=w["plan"], content=fill(export(w), GOOD), now=NOW
         )
     assert not TaskReport.objects.exists()
+
+
+def test_a_ledger_filled_in_english_is_read_like_a_chinese_one(w):
+    """Status names in any of the node's languages are understood (a ledger exported from an English
+    page has the English names in its list)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        english = {value: str(label) for value, label in TaskStatus.choices}
+    assert english[TaskStatus.IN_PROGRESS] != "推进中"
+    values = {n: (english[TaskStatus(status_for(s))], p, t) for n, (s, p, t) in GOOD.items()}
+    result = ledger.ledger_import(
+        actor=w["reporters"]["sci"], plan=w["plan"], content=fill(export(w), values), now=NOW
+    )
+    assert result.created == 3
+
+
+def status_for(label: str) -> str:
+    return next(value for value, text in TaskStatus.choices if str(text) == label)

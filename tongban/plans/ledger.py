@@ -282,10 +282,17 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-STATUS_BY_TEXT = {
-    **{str(label): value for value, label in TaskStatus.choices},
-    **{v: v for v in TaskStatus.values},
-}
+def _status_by_text() -> dict[str, str]:
+    """A status as written in a filled ledger: its label in any of the node's languages (a ledger
+    exported from an English page says "In progress"), or its code."""
+    from django.conf import settings
+    from django.utils import translation
+
+    known = {v: v for v in TaskStatus.values}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            known.update({str(label): value for value, label in TaskStatus.choices})
+    return known
 
 
 def ledger_import(*, actor, plan: Plan, content: bytes, now: dt.datetime | None = None) -> ImportResult:
@@ -372,6 +379,7 @@ class _Item:
 
 def _validate(plan, unit, data, col, *, on: dt.date):
     periods_ensure(plan=plan)
+    status_by_text = _status_by_text()
     tasks = dict(PlanTask.objects.filter(plan=plan, removed_at__isnull=True).values_list("number", "id"))
     assigned = set(
         TaskAssignment.objects.filter(task__plan=plan, organisation=unit).values_list("task_id", flat=True)
@@ -420,7 +428,7 @@ def _validate(plan, unit, data, col, *, on: dt.date):
         elif not period_is_open(period, on=on):
             err("报送期", _("报送期“%(p)s”未开始或已关闭。") % {"p": period.label})
         status_text = _text(values[col["本期状态"]])
-        status = STATUS_BY_TEXT.get(status_text)
+        status = status_by_text.get(status_text)
         if status is None:
             err(
                 "本期状态",
