@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from tongban.core import workdays
 from tongban.core.errors import Forbidden
@@ -186,7 +187,7 @@ def _recognised_certificate_types() -> LiveFigure:
         key="recognised_certificate_types",
         label=_("互认电子证照类型"),
         value=used,
-        unit=_("类"),
+        unit=pgettext("count of certificate types", "类"),
         method=_(
             "已在签发城市以外的办件中核验通过、代替纸质材料使用过的电子证照类型数；本节点共定义 %(n)d 类。"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ProposalKind(models.TextChoices):
@@ -58,7 +59,7 @@ class ReplyStatus(models.TextChoices):
 
 class Satisfaction(models.TextChoices):
     SATISFIED = "satisfied", _("满意")
-    BASICALLY_SATISFIED = "basically_satisfied", _("基本满意")
+    BASICALLY_SATISFIED = "basically_satisfied", pgettext_lazy("proposal feedback", "基本满意")
     UNSATISFIED = "unsatisfied", _("不满意")
 
 
@@ -96,7 +97,7 @@ class ProposalAction(models.TextChoices):
     SUBMIT_REVIEW = "submit_review", _("提交核稿")
     REVIEW_PASS = "review_pass", _("核稿通过")
     REVIEW_RETURN = "review_return", _("核稿退回修改")
-    SIGN_OFF = "sign_off", _("签发")
+    SIGN_OFF = "sign_off", pgettext_lazy("proposal reply", "签发")
     SIGN_OFF_RETURN = "sign_off_return", _("签发退回修改")
     SEND = "send", _("送达答复")
     FEEDBACK = "feedback", _("征询意见反馈")
