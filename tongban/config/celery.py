@@ -46,6 +46,7 @@ app.add_defaults(
             "bundles-sweep": {"task": "tongban.bundles.sweep", "schedule": 60.0},
             # Reminders before reports are due, overdue marks (推进督办).
             "plans-reminders": {"task": "tongban.plans.reminders", "schedule": 3600.0},
+            "plans-previews-sweep": {"task": "tongban.plans.previews_sweep", "schedule": 3600.0},
             # Proposal deadlines: reminders, overdue marks, provisional deadlines confirmed.
             "proposals-deadlines": {"task": "tongban.proposals.deadlines", "schedule": 3600.0},
             "proposals-search-compact": {"task": "tongban.proposals.search_compact", "schedule": 21600.0},

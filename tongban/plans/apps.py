@@ -15,3 +15,4 @@ class PlansConfig(AppConfig):
         files.register(prefix="plans/", model="plans.ReportAttachment", field="file")
         # Reminders before reports are due and overdue marks after (idempotent; hourly is plenty).
         register_periodic("plans.reminders", lambda: tasks.PERIODIC_SECONDS, tasks.reminders_step)
+        register_periodic("plans.previews_sweep", lambda: tasks.PERIODIC_SECONDS, tasks.previews_sweep)

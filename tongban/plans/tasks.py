@@ -143,3 +143,41 @@ def reminders_step() -> dict:
 @app.task(name="tongban.plans.reminders", soft_time_limit=300)
 def reminders() -> dict:
     return reminders_step()
+
+
+# An uploaded plan waits on disk between its preview and the save (named by its SHA-256); one
+# previewed and never saved is removed after a day.
+PREVIEW_DIR = "plan-previews"
+PREVIEW_KEEP_SECONDS = 24 * 3600
+
+
+def preview_path(sha: str):
+    from django.conf import settings
+
+    return settings.VAR_DIR / PREVIEW_DIR / f"{sha}.bin"
+
+
+def previews_sweep(*, now: float | None = None) -> int:
+    """Removes previewed plan files older than a day; returns how many."""
+    import time
+
+    from django.conf import settings
+
+    folder = settings.VAR_DIR / PREVIEW_DIR
+    if not folder.is_dir():
+        return 0
+    cutoff = (now or time.time()) - PREVIEW_KEEP_SECONDS
+    removed = 0
+    for path in folder.glob("*.bin"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # saved (and removed) meanwhile
+            continue
+    return removed
+
+
+@app.task(name="tongban.plans.previews_sweep", soft_time_limit=300)
+def previews_sweep_task() -> int:
+    return previews_sweep()

@@ -8,7 +8,6 @@ import hashlib
 import re
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -30,10 +29,10 @@ from tongban.plans.constants import ReportingFrequency
 from tongban.plans.importing import plan_import_preview, plan_import_save
 from tongban.plans.models import Plan
 from tongban.plans.readers import MAX_BYTES
+from tongban.plans.tasks import preview_path
 from tongban.regions.models import Organisation
 from tongban.web.views.common import forbidden, handles_errors
 
-PREVIEW_DIR = "plan-previews"
 _SHA = re.compile(r"^[0-9a-f]{64}$")
 UNIT_SPLIT = re.compile(r"[、,，;；\n]+")
 
@@ -105,10 +104,6 @@ class ExcelForm(forms.Form):
     )
 
 
-def _preview_path(sha: str):
-    return settings.VAR_DIR / PREVIEW_DIR / f"{sha}.bin"
-
-
 @login_required
 @handles_errors
 def plans(request):
@@ -154,7 +149,7 @@ def plan_import(request):
             form.add_error("file", f"{exc.message}（{exc.code}）")
         else:
             # The bytes wait on disk for the save step (named by their hash, removed when saved).
-            path = _preview_path(preview.source_sha256)
+            path = preview_path(preview.source_sha256)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content)
             request.session["plan_preview"] = {"sha": preview.source_sha256, "name": upload.name}
@@ -193,7 +188,7 @@ def _save(request):
     ):
         messages.error(request, _("预览已失效，请重新上传文件。"))
         return redirect("web:plan_import")
-    path = _preview_path(pending["sha"])
+    path = preview_path(pending["sha"])
     if not path.exists():
         messages.error(request, _("预览已失效，请重新上传文件。"))
         return redirect("web:plan_import")
