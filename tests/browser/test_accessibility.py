@@ -9,6 +9,7 @@ from django.urls import reverse
 from tests import factories as f
 from tests.browser.conftest import assert_accessible, shot
 from tests.browser.test_portal_flows import PASSWORD, catalogue, login  # noqa: F401  (fixture)
+from tests.proposals.flow_fixtures import world  # noqa: F401  (fixture)
 from tongban.accounts.services import citizen_register, staff_create
 from tongban.cases import services as svc
 from tongban.cases.models import Case
@@ -109,20 +110,20 @@ def test_plan_pages_pass_axe_and_the_plan_dashboard_draws_its_charts(page, trans
     from tests.plans.tracking_fixtures import build_plan
     from tongban.accounts.services import staff_create as create
 
-    world = build_plan()
-    plan = world["plan"]
+    plans = build_plan()
+    plan = plans["plan"]
     create(
         username="office",
         password=PASSWORD,
         real_name="吴推进",
-        organisation=world["units"]["dev"],
+        organisation=plans["units"]["dev"],
         roles=["plan_office"],
     )
     create(
         username="reporter",
         password=PASSWORD,
         real_name="李填报",
-        organisation=world["units"]["sci"],
+        organisation=plans["units"]["sci"],
         roles=["plan_reporter"],
     )
     login(page, "office")
@@ -145,3 +146,31 @@ def test_plan_pages_pass_axe_and_the_plan_dashboard_draws_its_charts(page, trans
     login(page, "reporter")
     page.goto(page.base + reverse("web:plan_reports", args=[plan.code]))
     assert_accessible(page)
+
+
+def test_proposal_pages_pass_axe(page, transactional_db, world):  # noqa: F811
+    from tests.proposals.flow_fixtures import hand_over, register, to_replied
+
+    w = world
+    replied = register(w)
+    to_replied(w, replied)  # hands over, drafts, signs off and sends
+    open_one = register(w, title="关于推进长三角跨省通办综合服务专窗提质扩面的提案")
+    hand_over(w, open_one)
+
+    page.goto(page.base + reverse("web:public_replies"))
+    assert_accessible(page)
+    login(page, w["office"].username)
+    for name, args in (
+        ("web:proposals", []),
+        ("web:proposal_register", []),
+        ("web:proposal", [replied.public_id]),
+        ("web:proposal_statistics", []),
+        ("web:proposal_publications", []),
+    ):
+        page.goto(page.base + reverse(name, args=args))
+        assert_accessible(page)
+    page.get_by_role("button", name="退出").click()
+    login(page, w["handler"].username)
+    page.goto(page.base + reverse("web:proposal_draft", args=[open_one.public_id]))
+    assert_accessible(page)
+    shot(page, "proposal-draft")
