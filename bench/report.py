@@ -369,7 +369,11 @@ def write_doc(results: dict[str, dict], *, notes: list[str]) -> Path:
         "Measured by their own scripts (also run by `make bench`), each with its page: node-to-node delivery",
         "(issue 3) [benchmarks-exchange.md](benchmarks-exchange.md), electronic certificates (issue 4)",
         "[benchmarks-certificates.md](benchmarks-certificates.md), 一件事 bundles (issue 5)",
-        "[benchmarks-bundles.md](benchmarks-bundles.md).",
+        "[benchmarks-bundles.md](benchmarks-bundles.md), plan import and supervision (issue 6)",
+        "[benchmarks-plans-import.md](benchmarks-plans-import.md) and [benchmarks-plans.md](benchmarks-plans.md),",
+        "reply letters and similar-case search (issue 7) [benchmarks-letters.md](benchmarks-letters.md) and",
+        "[benchmarks-proposals.md](benchmarks-proposals.md), server-rendered pages and the home page's weight",
+        "(issue 8) [benchmarks-pages.md](benchmarks-pages.md).",
     ]
     lines += ["", "## Machine", ""]
     if machine:
