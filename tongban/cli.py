@@ -100,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     if command == "demo-node-certificates":  # once the node's key is in the trust list
         _setup()
         from tongban.demo import demo_certificates_ensure
+        from tongban.demo_activity import demo_activity_ensure
 
         demo_certificates_ensure()
+        demo_activity_ensure()  # a year of cases; their approvals issue certificates
         return 0
     if command == "worker":
         _setup()

@@ -155,9 +155,6 @@ def demo_prepare(*, cities: set[str] | None = None, certificates: bool = True) -
 
     reference_bundles_load(cities=cities)
     accounts = demo_accounts_ensure()
-    from tongban.demo_activity import demo_activity_ensure
-
-    demo_activity_ensure()
     from tongban.plans.demo import CITY as PLAN_CITY
     from tongban.plans.demo import plan_demo_prepare
 
@@ -168,6 +165,9 @@ def demo_prepare(*, cities: set[str] | None = None, certificates: bool = True) -
         accounts += [DemoAccount(a.username, a.role, a.password, a.note) for a in proposals_demo_prepare()]
     if certificates:  # a federation node issues only once its key is in the trust list
         demo_certificates_ensure()
+        from tongban.demo_activity import demo_activity_ensure
+
+        demo_activity_ensure()  # its approvals issue certificates too
     return accounts
 
 

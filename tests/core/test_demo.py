@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_prepare_makes_a_year_of_real_cases_once():
-    demo_prepare(cities={"340100"}, certificates=False)
+    demo_prepare(cities={"340100"}, certificates=True)
     made = Case.objects.count()
     assert made >= 80  # nearly every generated application passes the real validation
     # Real cases: submitted through the services, with their events and the applicant's ratings.

@@ -37,7 +37,7 @@ def test_a_certificate_issued_in_shanghai_is_held_verified_and_revoked_across_th
         return uses[0] if uses else None
 
     use = shanghai.wait_for(verified_there, timeout=30, what="the transferred case with its certificate use")
-    assert use["identifier"] == id_card["identifier"] and use["valid"], use
+    assert use["identifier"] == id_card["identifier"] and use["valid"], str(sorted(use.items()))
 
     shanghai.request("POST", f"/api/v1/cases/{number}/accept", {"note": ""}, user="reviewer", expect=200)
     shanghai.request(
