@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import pytest
 
 
@@ -36,3 +39,22 @@ def _fresh_process_caches():
     invalidate_status_cache()
     keys.invalidate_cache()
     yield
+
+
+# One browser for the whole run: the page tests (tests/browser) and the journey across real nodes
+# (tests/federation) share it; Playwright's sync API allows one running instance per process.
+@pytest.fixture(scope="session")
+def browser():
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Chromium is required in CI but not found at {CHROMIUM}")
+        pytest.skip(f"Chromium not found at {CHROMIUM}: run `make test` as root to install it")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -6,7 +6,6 @@ failure, since ``make test`` installs it there.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -26,21 +25,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Chromium is required in CI but not found at {CHROMIUM}")
-        pytest.skip(f"Chromium not found at {CHROMIUM}: run `make test` as root to install it")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

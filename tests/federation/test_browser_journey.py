@@ -11,14 +11,14 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories as f
-from tests.browser.conftest import CHROMIUM_ARGS, SCREENSHOTS, assert_accessible, browser  # noqa: F401
+from tests.browser.conftest import SCREENSHOTS, assert_accessible
 from tests.federation.test_cross_city import HF, SH, _find_item, _reviewer_for, _status
 
 pytestmark = pytest.mark.federation
 PASSWORD = "Tongban-2026!"
 
 
-def _page(browser, base: str):  # noqa: F811
+def _page(browser, base: str):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(20_000)
@@ -49,7 +49,7 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def test_register_apply_in_another_city_correct_approve_download_and_rate(federation, browser, tmp_path):  # noqa: F811
+def test_register_apply_in_another_city_correct_approve_download_and_rate(federation, browser, tmp_path):
     hefei, shanghai = federation[HF], federation[SH]
     item = _find_item(hefei, "无犯罪记录证明", SH)
     detail = hefei.request("GET", f"/api/v1/items/{item['implementation_code']}", expect=200)
