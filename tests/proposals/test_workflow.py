@@ -337,7 +337,11 @@ def test_draft_review_sign_off_and_send_with_versions_and_a_document_number(worl
     )
     assert Reply.objects.get(pk=reply.pk).status == ReplyStatus.DRAFT
     services.reply_submit_for_review(actor=world["handler"], proposal_id=p.public_id)
-    services.reply_review(actor=world["handler"], proposal_id=p.public_id, approve=True)
+    with pytest.raises(Forbidden) as own:  # four eyes: the drafter does not pass their own draft
+        services.reply_review(actor=world["handler"], proposal_id=p.public_id, approve=True)
+    assert own.value.code == "PROPOSAL_REVIEW_OWN_DRAFT"
+    assert Reply.objects.get(pk=reply.pk).status == ReplyStatus.IN_REVIEW
+    services.reply_review(actor=world["signer"], proposal_id=p.public_id, approve=True)
     with pytest.raises(Forbidden):  # a handler cannot sign off
         services.reply_sign_off(actor=world["handler"], proposal_id=p.public_id)
     reply = services.reply_sign_off(

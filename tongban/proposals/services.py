@@ -934,6 +934,11 @@ def reply_review(*, actor, proposal_id, approve: bool, comment: str = "") -> Rep
         proposal = _locked(proposal_id)
         _check_lead(actor, proposal, doing="核稿")
         reply = _reply_in(proposal, ReplyStatus.IN_REVIEW, "核稿")
+        if approve and reply.drafted_by_id == actor.pk:
+            # Four eyes: whoever drafted the reply does not pass it on; they may still take it back.
+            raise Forbidden(
+                error_codes.REVIEW_OWN_DRAFT, "拟稿人不能核稿通过自己起草的答复，请由本单位其他人员核稿。"
+            )
         reply.status = ReplyStatus.AWAITING_SIGN_OFF if approve else ReplyStatus.DRAFT
         reply.reviewer, reply.reviewed_at = actor, timezone.now()
         reply.save(update_fields=["status", "reviewer", "reviewed_at", "updated_at"])
