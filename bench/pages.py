@@ -46,6 +46,12 @@ PAGES = [
     ("办件队列", "reviewer", "/workbench/"),
     ("办件详情（工作台）", "reviewer", "wb_case"),
     ("数据看板", "admin", "/workbench/dashboard/"),
+    ("推进方案结构", "planoffice", "/plans/hefei-yrd-2020/"),
+    ("督办看板（210 项任务）", "planoffice", "/plans/hefei-yrd-2020/dashboard/"),
+    ("进展报送（责任单位）", "plan-kjj", "/plans/hefei-yrd-2020/reports/"),
+    ("建议提案列表", "proposal_office", "/workbench/proposals/"),
+    ("拟写答复（含类案参考）", "proposal_handler", "draft"),
+    ("答复公开", None, "/replies/"),
 ]
 
 
@@ -66,14 +72,28 @@ def child(sqlite: bool) -> dict:
     citizen_case = Case.objects.filter(applicant__username="citizen").order_by("-submitted_at").first()
     reviewer = User.objects.get(username="reviewer")
     wb_case = Case.objects.filter(handling_org=reviewer.organisation).order_by("-submitted_at").first()
+    from tongban.proposals.models import Proposal
+
+    open_proposal = (
+        Proposal.objects.filter(status="handed_over").order_by("pk").first() or Proposal.objects.first()
+    )
     urls = {
+        "draft": f"/workbench/proposals/{open_proposal.public_id}/draft/",
         "item": f"/items/{citizen_case.item.implementation_code}/",
         "apply": f"/items/{citizen_case.item.implementation_code}/apply/",
         "case": f"/me/cases/{citizen_case.number}/",
         "wb_case": f"/workbench/cases/{wb_case.number}/",
     }
     clients = {None: Client()}
-    for username in ("citizen", "reviewer", "admin"):
+    for username in (
+        "citizen",
+        "reviewer",
+        "admin",
+        "planoffice",
+        "plan-kjj",
+        "proposal_office",
+        "proposal_handler",
+    ):
         c = Client()
         c.force_login(User.objects.get(username=username))
         clients[username] = c

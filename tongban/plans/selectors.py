@@ -98,6 +98,16 @@ class PlanStructure:
         return sum(len(p.columns) for p in self.parts)
 
 
+def _with_units(tasks):
+    """Each task's lead unit and co-responsible units as names (``lead_name``, ``co_names``), from
+    the prefetched assignments: the pages print them for hundreds of tasks."""
+    for task in tasks:
+        assignments = task.assignments.all()
+        task.lead_name = next((a.organisation.name for a in assignments if a.role == AssignmentRole.LEAD), "")
+        task.co_names = [a.organisation.name for a in assignments if a.role == AssignmentRole.CO]
+        yield task
+
+
 def plan_structure(plan: Plan) -> PlanStructure:
     """The plan as a tree, in a fixed number of queries whatever its size."""
     sections = list(PlanSection.objects.filter(plan=plan, removed_at__isnull=True).order_by("position"))
@@ -107,7 +117,7 @@ def plan_structure(plan: Plan) -> PlanStructure:
         if s.level == SectionLevel.SECTION and s.parent_id in parts:
             nodes[s.pk] = SectionNode(section=s)
             parts[s.parent_id].sections.append(nodes[s.pk])
-    for task in _live_tasks().filter(plan=plan):
+    for task in _with_units(_live_tasks().filter(plan=plan)):
         if task.section_id in nodes:
             nodes[task.section_id].tasks.append(task)
         elif task.part_id in parts:
@@ -129,7 +139,7 @@ def plan_parts(plan: Plan) -> list[PlanSection]:
 
 
 def plan_tasks(plan: Plan) -> list[PlanTask]:
-    return list(_live_tasks().filter(plan=plan).select_related("part", "section"))
+    return list(_with_units(_live_tasks().filter(plan=plan).select_related("part", "section")))
 
 
 def task_for(plan: Plan, number: int) -> PlanTask:

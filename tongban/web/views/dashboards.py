@@ -51,18 +51,46 @@ def _charts(stats: statistics.CaseStatistics) -> dict[str, dict]:
     }
 
 
+_PLANS_CACHE: dict[str, tuple[tuple, list]] = {}
+
+
+def _plan_dashboards(user) -> list:
+    """The newest plans' dashboards, computed again only when a plan, report, assignment or indicator
+    value changed (one small query each tells) or the day turned: lights depend on the date."""
+    from django.db.models import Count, Max
+    from django.utils import timezone
+
+    from tongban.plans.dashboard import plan_dashboard
+    from tongban.plans.models import IndicatorObservation, Plan, TaskAssignment, TaskReport
+
+    version = (
+        tuple(Plan.objects.aggregate(n=Count("id"), last=Max("updated_at")).values()),
+        tuple(TaskReport.objects.aggregate(n=Count("id"), last=Max("updated_at")).values()),
+        tuple(TaskAssignment.objects.aggregate(n=Count("id"), last=Max("id")).values()),
+        tuple(IndicatorObservation.objects.aggregate(n=Count("id"), last=Max("id")).values()),
+        timezone.localdate(),
+    )
+    hit = _PLANS_CACHE.get("plans")
+    if hit and hit[0] == version:
+        return hit[1]
+    plans = Plan.objects.order_by("-created_at")[:5]
+    rows = [plan_dashboard(user=user, plan=plan, live=False) for plan in plans]
+    _PLANS_CACHE["plans"] = (version, rows)
+    return rows
+
+
+def plans_cache_clear() -> None:
+    _PLANS_CACHE.clear()
+
+
 def _plans(user) -> dict:
     """推进督办 at a glance: each plan's task lights and indicator progress, linking to its dashboard."""
     from tongban.plans.access import can_view_all_plans
     from tongban.plans.constants import IndicatorProgress, Light
-    from tongban.plans.dashboard import plan_dashboard
-    from tongban.plans.models import Plan
 
     if not can_view_all_plans(user):
         return {}
-    rows = [
-        plan_dashboard(user=user, plan=plan, live=False) for plan in Plan.objects.order_by("-created_at")[:5]
-    ]
+    rows = _plan_dashboards(user)
     if not rows:
         return {}
     lights = (Light.RED, Light.YELLOW, Light.GREEN, Light.GREY)
