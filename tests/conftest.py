@@ -31,13 +31,13 @@ def _fresh_process_caches():
     from tongban.certificates.selectors import invalidate_status_cache
     from tongban.certificates.services import caches_clear
     from tongban.exchange import keys
-    from tongban.web.views.dashboards import plans_cache_clear
+    from tongban.plans.dashboard import dashboards_cache_clear
 
     caches_clear()
     bundle_caches_clear()
     popular_cache_clear()
     statistics_cache_clear()
-    plans_cache_clear()
+    dashboards_cache_clear()
     invalidate_status_cache()
     keys.invalidate_cache()
     yield

@@ -251,3 +251,14 @@ def test_demo_reports_make_the_dashboard_alive_and_are_idempotent(w):
     d = dashboard.plan_dashboard(user=w["office"], plan=w["plan"], on=dt.date(2025, 6, 15))
     assert sum(a.reported for a in d.areas) > 0
     assert any(v.progress.status != IndicatorProgress.NO_DATA for v in d.indicators)
+
+
+def test_the_kept_dashboard_follows_every_new_report(w):
+    """``plan_dashboard_current`` keeps a dashboard only while nothing it shows has changed."""
+    first = dashboard.plan_dashboard_current(user=w["office"], plan=w["plan"], live=False)
+    assert dashboard.plan_dashboard_current(user=w["office"], plan=w["plan"], live=False) is first
+    send(w, "sci", 1, progress=80)
+    again = dashboard.plan_dashboard_current(user=w["office"], plan=w["plan"], live=False)
+    assert again is not first
+    with pytest.raises(Forbidden):  # the kept one is not handed to someone who may not see it
+        dashboard.plan_dashboard_current(user=w["reporters"]["sci"], plan=w["plan"], live=False)

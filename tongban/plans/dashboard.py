@@ -300,3 +300,60 @@ def dashboard_json(d: Dashboard) -> dict:
             for f in d.live
         ],
     }
+
+
+# --- The same, recomputed only when its data changed ---------------------------------------------
+
+_CACHE: dict[tuple, tuple[tuple, Dashboard]] = {}
+
+
+def _data_version(*, live: bool) -> tuple:
+    """Cheap aggregates that change whenever anything a dashboard shows changes; and the date, since
+    lights depend on it."""
+    from django.db.models import Count, Max
+    from django.utils import timezone
+
+    from tongban.plans.models import IndicatorObservation, Plan, TaskAssignment, TaskReport
+
+    def agg(qs, last: str = "id") -> tuple:
+        return tuple(qs.aggregate(n=Count("id"), last=Max(last)).values())
+
+    version = [
+        agg(Plan.objects.all(), "updated_at"),
+        agg(TaskReport.objects.all(), "updated_at"),
+        agg(TaskAssignment.objects.all()),
+        agg(IndicatorObservation.objects.all()),
+        timezone.localdate(),
+    ]
+    if live:
+        from tongban.bundles.models import Bundle
+        from tongban.cases.models import Case
+        from tongban.catalogue.models import ServiceItem
+        from tongban.certificates.models import CertificateUse
+
+        version += [
+            agg(Case.objects.all(), "updated_at"),
+            agg(ServiceItem.objects.all(), "updated_at"),
+            agg(CertificateUse.objects.all()),
+            agg(Bundle.objects.all()),
+        ]
+    return tuple(version)
+
+
+def plan_dashboard_current(*, user, plan: Plan, live: bool = True) -> Dashboard:
+    """``plan_dashboard`` for today, kept per process until a plan, report, assignment, indicator
+    value (or, with the live figures, a case, item, certificate use or bundle) changes."""
+    if not access.can_view_all_plans(user):
+        raise Forbidden(codes.TRACKING_FORBIDDEN, _("只有推进办和督查人员可以查看督办看板。"))
+    key = (plan.pk, live)
+    version = _data_version(live=live)
+    hit = _CACHE.get(key)
+    if hit and hit[0] == version:
+        return hit[1]
+    result = plan_dashboard(user=user, plan=plan, live=live)
+    _CACHE[key] = (version, result)
+    return result
+
+
+def dashboards_cache_clear() -> None:
+    _CACHE.clear()

@@ -51,36 +51,15 @@ def _charts(stats: statistics.CaseStatistics) -> dict[str, dict]:
     }
 
 
-_PLANS_CACHE: dict[str, tuple[tuple, list]] = {}
-
-
 def _plan_dashboards(user) -> list:
-    """The newest plans' dashboards, computed again only when a plan, report, assignment or indicator
-    value changed (one small query each tells) or the day turned: lights depend on the date."""
-    from django.db.models import Count, Max
-    from django.utils import timezone
+    """The newest plans' dashboards (without the live figures), kept until their data changes."""
+    from tongban.plans.dashboard import plan_dashboard_current
+    from tongban.plans.models import Plan
 
-    from tongban.plans.dashboard import plan_dashboard
-    from tongban.plans.models import IndicatorObservation, Plan, TaskAssignment, TaskReport
-
-    version = (
-        tuple(Plan.objects.aggregate(n=Count("id"), last=Max("updated_at")).values()),
-        tuple(TaskReport.objects.aggregate(n=Count("id"), last=Max("updated_at")).values()),
-        tuple(TaskAssignment.objects.aggregate(n=Count("id"), last=Max("id")).values()),
-        tuple(IndicatorObservation.objects.aggregate(n=Count("id"), last=Max("id")).values()),
-        timezone.localdate(),
-    )
-    hit = _PLANS_CACHE.get("plans")
-    if hit and hit[0] == version:
-        return hit[1]
-    plans = Plan.objects.order_by("-created_at")[:5]
-    rows = [plan_dashboard(user=user, plan=plan, live=False) for plan in plans]
-    _PLANS_CACHE["plans"] = (version, rows)
-    return rows
-
-
-def plans_cache_clear() -> None:
-    _PLANS_CACHE.clear()
+    return [
+        plan_dashboard_current(user=user, plan=plan, live=False)
+        for plan in Plan.objects.order_by("-created_at")[:5]
+    ]
 
 
 def _plans(user) -> dict:

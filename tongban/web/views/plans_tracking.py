@@ -62,7 +62,7 @@ def _periods(plan):
 @handles_errors
 def plan_dashboard(request, code: str):
     plan = _plan(code)
-    d = dashboard.plan_dashboard(user=request.user, plan=plan)
+    d = dashboard.plan_dashboard_current(user=request.user, plan=plan)
     chart = {
         "areas": [a.aggregate.name for a in d.areas],
         "red": [a.aggregate.counts["red"] for a in d.areas],
