@@ -32,12 +32,14 @@ def _fresh_process_caches():
     from tongban.certificates.services import caches_clear
     from tongban.exchange import keys
     from tongban.plans.dashboard import dashboards_cache_clear
+    from tongban.web.views.plans_import import plan_fragments_clear
 
     caches_clear()
     bundle_caches_clear()
     popular_cache_clear()
     statistics_cache_clear()
     dashboards_cache_clear()
+    plan_fragments_clear()
     invalidate_status_cache()
     keys.invalidate_cache()
     yield

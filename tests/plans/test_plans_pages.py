@@ -135,3 +135,17 @@ def test_assign_by_part_by_task_and_excel(seed_plan, office, units, reporter):
     assert "已导入 1 项任务的分工" in r.content.decode()
     assert TaskAssignment.objects.filter(task__number=2).count() == 2
     assert AssignmentEvent.objects.filter(source="part").count() == 40
+
+
+def test_the_plan_page_shows_a_new_assignment_at_once(seed_plan, office, units):
+    """The plan's long text is rendered once per version; an assignment makes a new one."""
+    client = login(office)
+    page = reverse("web:plan", args=[seed_plan.code])
+    before = client.get(page).content.decode()
+    assert "未分配" in before.split('id="task-1"')[1].split("</tr>")[0]
+    client.post(
+        reverse("web:plan_assign", args=[seed_plan.code]),
+        {"action": "task", "t-number": 1, "t-lead": units["kjj"].uscc, "t-co": ""},
+    )
+    row = client.get(page).content.decode().split('id="task-1"')[1].split("</tr>")[0]
+    assert "合肥市科学技术局" in row and "未分配" not in row

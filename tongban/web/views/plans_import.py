@@ -121,15 +121,51 @@ def plans(request):
 @handles_errors
 def plan(request, code: str):
     plan = selectors.plan_for(request.user, code)
+    counts, html = _structure_fragment(request, plan)
     return render(
         request,
         "web/plans/plan_detail.html",
         {
             "plan": plan,
-            "structure": selectors.plan_structure(plan),
+            "counts": counts,
+            "structure_html": html,
             "can_manage": can_manage_plans(request.user),
         },
     )
+
+
+# The plan's text with its tasks and units is long (seed 001: 210 tasks, 19 专栏) and changes only with
+# a new version of the plan or an assignment: each process renders it once per such change.
+_FRAGMENTS: dict[int, tuple[tuple, tuple[dict, str]]] = {}
+
+
+def _structure_fragment(request, plan: Plan) -> tuple[dict, str]:
+    from django.db.models import Count, Max
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import get_language
+
+    from tongban.plans.models import TaskAssignment
+
+    assigned = TaskAssignment.objects.filter(task__plan=plan).aggregate(n=Count("id"), last=Max("id"))
+    version = (plan.version, plan.updated_at, assigned["n"], assigned["last"], get_language())
+    hit = _FRAGMENTS.get(plan.pk)
+    if hit and hit[0] == version:
+        return hit[1]
+    structure = selectors.plan_structure(plan)
+    html = render_to_string(
+        "web/plans/plan_structure_body.html", {"plan": plan, "structure": structure}, request=request
+    )
+    value = (
+        {"parts": len(structure.parts), "tasks": structure.task_count, "columns": structure.column_count},
+        mark_safe(html),
+    )
+    _FRAGMENTS[plan.pk] = (version, value)
+    return value
+
+
+def plan_fragments_clear() -> None:
+    _FRAGMENTS.clear()
 
 
 @login_required
