@@ -28,6 +28,7 @@ def _fresh_process_caches():
     tests as it would be between processes."""
     from tongban.bundles.definitions import caches_clear as bundle_caches_clear
     from tongban.cases.statistics import popular_cache_clear, statistics_cache_clear
+    from tongban.catalogue.current import current_items_clear
     from tongban.certificates.selectors import invalidate_status_cache
     from tongban.certificates.services import caches_clear
     from tongban.exchange import keys
@@ -35,6 +36,7 @@ def _fresh_process_caches():
     from tongban.web.views.plans_import import plan_fragments_clear
 
     caches_clear()
+    current_items_clear()
     bundle_caches_clear()
     popular_cache_clear()
     statistics_cache_clear()

@@ -144,6 +144,17 @@ def test_case_list_matches_its_documented_schema_and_the_detail(client, world):
         assert row == {k: detail[k] for k in schemas.CaseSummary.model_fields}
 
 
+def test_a_submission_answers_its_documented_schema_and_the_detail(client, world):
+    """The new case is rendered without ninja's response validation: check it here."""
+    from tongban.api.v1 import schemas
+
+    r = post(client, "/api/v1/cases", submission(world), world["citizen_auth"])
+    assert r.status_code == 201 and r["Content-Type"] == "application/json; charset=utf-8"
+    schemas.CaseDetailOut.model_validate(r.json())
+    detail = client.get(f"/api/v1/cases/{r.json()['number']}", **world["citizen_auth"]).json()
+    assert r.json() == detail and r.json()["events"] and r.json()["materials"]
+
+
 def test_item_list_matches_its_documented_schema(client, world):
     from tongban.api.v1 import schemas
 

@@ -268,3 +268,50 @@ def test_definitions_are_kept_per_version(world):
     definition_save(kit.definition(name="企业开办（新版）"))
     assert Bundle.objects.get(pk=bundle.pk).definition.version == 1
     assert copy.deepcopy(kit.definition())["name"] == "企业开办"
+
+
+def test_a_new_version_is_used_by_the_next_submission_at_once(world):
+    """Versions are kept per process (a saved version never changes), but which one is current is
+    asked at each submission."""
+    first = submit(world)
+    definition_save(kit.definition(name="企业开办（新版）"))
+    second = submit(world)
+    assert (first.definition.version, second.definition.version) == (1, 2)
+    assert Bundle.objects.get(pk=second.pk).definition.name == "企业开办（新版）"
+
+
+def test_advancing_locks_the_bundle_not_its_definition_or_applicant(world):
+    """Two workers advancing two bundles of the same definition (or of the same applicant) do not
+    wait for each other."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    bundle = submit(world)
+    with CaptureQueriesContext(connection) as ctx:
+        bundle_advance(bundle.pk)
+    locking = [q["sql"] for q in ctx.captured_queries if " FOR UPDATE" in q["sql"]]
+    if not connection.features.has_select_for_update:
+        assert locking == []
+        return
+    assert locking and all(" FOR UPDATE OF " in sql for sql in locking)
+    for sql in locking:
+        locked = sql.split(" FOR UPDATE OF ")[1]
+        assert "bundledefinition" not in locked and "accounts_user" not in locked
+
+
+def test_the_worker_is_woken_only_when_a_step_waits_for_an_outside_party(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    from tongban.exchange import worker
+
+    def poke():
+        pass
+
+    monkeypatch.setattr(worker, "poke", poke)
+    with django_capture_on_commit_callbacks() as after_commit:
+        bundle = submit(world)  # the registration is a case: nothing for the worker
+    assert poke not in after_commit
+    approve(world, steps(bundle)["registration"].case)
+    with django_capture_on_commit_callbacks() as after_commit:
+        bundle_advance(bundle.pk)  # the bank is queued: the worker calls it
+    assert steps(bundle)["bank"].status == "queued" and poke in after_commit

@@ -41,6 +41,19 @@ QYKB_FORM = {
     "contact_phone": "13912345678",
 }
 
+NEWBORN_FORM = {
+    "newborn_name": "周小满",
+    "newborn_sex": "女",
+    "birth_date": "2026-11-18",
+    "birth_place": "安徽医科大学第一附属医院",
+    "mother_name": "李娜",
+    "father_name": "周敏",
+    "follow_parent": "随父落户",
+    "registration_address": "合肥市包河区马鞍山路599号",
+    "guardian_relation": "父亲",
+    "contact_phone": "13912345678",
+}
+
 
 @pytest.fixture
 def world(settings, tmp_path):
@@ -161,20 +174,8 @@ def test_without_an_electronic_identity_card_the_submission_says_so(world):
 
 
 def test_newborn_birth_certificate_feeds_the_birth_registration(world):
-    form = {
-        "newborn_name": "周小满",
-        "newborn_sex": "女",
-        "birth_date": "2026-11-18",
-        "birth_place": "安徽医科大学第一附属医院",
-        "mother_name": "李娜",
-        "father_name": "周敏",
-        "follow_parent": "随父落户",
-        "registration_address": "合肥市包河区马鞍山路599号",
-        "guardian_relation": "父亲",
-        "contact_phone": "13912345678",
-    }
     bundle = bundle_submit(
-        applicant=world["citizen"], definition_key="xsecs-340100", form_data=form, consent=True
+        applicant=world["citizen"], definition_key="xsecs-340100", form_data=NEWBORN_FORM, consent=True
     )
     approve(world, steps(bundle)["birth_certificate"].case)
     bundle_advance(bundle.pk)
@@ -189,3 +190,31 @@ def test_newborn_birth_certificate_feeds_the_birth_registration(world):
     bundle_advance(bundle.pk)
     approve(world, steps(bundle)["medical_insurance"].case)
     assert bundle_advance(bundle.pk).status == "completed"
+
+
+def test_a_submission_reads_each_thing_once_and_writes_each_table_once(world):
+    """The applicant's certificates in one query (and not again for the case), the definition's
+    version not read again, the steps and the timeline each in one insert, nothing re-read."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def submit_newborn():
+        return bundle_submit(
+            applicant=world["citizen"], definition_key="xsecs-340100", form_data=NEWBORN_FORM, consent=True
+        )
+
+    submit_newborn()  # the items of the steps are kept per process
+    with CaptureQueriesContext(connection) as ctx:
+        bundle = submit_newborn()
+    sql = [q["sql"] for q in ctx.captured_queries]
+
+    def count(start: str) -> int:
+        return sum(s.startswith(start) for s in sql)
+
+    assert count('SELECT "certificates_certificate"') == 1
+    assert count('SELECT "bundles_bundledefinition"."id" AS "pk"') == 1
+    assert count('INSERT INTO "bundles_bundlestep"') == 1 and count('INSERT INTO "bundles_bundleevent"') == 1
+    # The bundle's own statements, all of them (the first step's case is the cases app's business).
+    own = [s for s in sql if '"bundles_' in s]
+    assert len(own) == 4, "\n".join(own)
+    assert steps(bundle)["birth_certificate"].status == "in_progress"

@@ -163,16 +163,17 @@ def test_offline_with_files_only(node, run, tmp_path, settings):
     code, _, err = run("verify", credential)
     assert code == 2 and "信任列表" in err
 
-    offline = ("--trust-list", trust_path, "--anchor-key", anchor, "--status-list", status_path)
+    # "--anchor-key=…": a base64url key may begin with "-", which argparse would take for an option.
+    offline = ("--trust-list", trust_path, f"--anchor-key={anchor}", "--status-list", status_path)
     for path in (credential, pdf):
         code, out, _ = run("verify", *offline, path)
         assert code == 0, out
     # A trust list file is only believed with the anchor's key.
     other = b64u(Ed25519Signer(Ed25519PrivateKey.generate(), "x").public_key)
-    code, _, err = run("verify", "--trust-list", trust_path, "--anchor-key", other, credential)
+    code, _, err = run("verify", "--trust-list", trust_path, f"--anchor-key={other}", credential)
     assert code == 2 and "TRUST_LIST_BAD_SIGNATURE" in err
     # Without a status list the status cannot be known.
-    code, out, _ = run("verify", "--trust-list", trust_path, "--anchor-key", anchor, "--json", credential)
+    code, out, _ = run("verify", "--trust-list", trust_path, f"--anchor-key={anchor}", "--json", credential)
     assert code == 1 and json.loads(out)["code"] == codes.STATUS_UNKNOWN
 
 

@@ -145,3 +145,43 @@ def test_a_field_mapped_from_the_items_city_takes_the_city_name():
     case = SimpleNamespace(item=SimpleNamespace(city_code="340100", name="社会保障卡申领"))
     assert _source_value("item.city_name", case) == "合肥市"
     assert _source_value("item.name", case) == "社会保障卡申领"
+
+
+def test_a_certificate_handed_with_the_choice_is_checked_like_one_looked_up(world):
+    """A caller that has just read the row passes it along (not read again); it is checked the same:
+    whose it is, and whether it is valid now (the status list, not the row in hand)."""
+    other = kit.issue(world["authority"], type_key="sbk")
+    with pytest.raises(InvalidInput) as exc:
+        apply(world, CertificateChoice("ssc", other.identifier, consent=True, certificate=other))
+    assert exc.value.errors[0].code == codes.NOT_HOLDER
+
+    card = world["card"]
+    certificate_status_change(identifier=card.identifier, action="revoke", reason="注销", actor=None)
+    invalidate_status_cache()
+    with pytest.raises(InvalidInput) as exc:
+        apply(world, CertificateChoice("ssc", card.identifier, consent=True, certificate=card))
+    assert exc.value.errors[0].code == codes.REVOKED
+
+
+def test_a_row_that_is_not_the_chosen_certificate_is_not_used_for_it(world):
+    other = kit.issue(world["authority"], type_key="sbk")
+    card = world["card"]
+    case = apply(world, CertificateChoice("ssc", card.identifier, consent=True, certificate=other))
+    assert CertificateUse.objects.get(case=case).identifier == card.identifier
+
+
+def test_the_certificate_offered_for_a_type_is_the_pickers_first_valid_one(world):
+    from tongban.certificates.once_only import certificates_offered
+    from tongban.certificates.presenters import picker_options
+
+    citizen, card = world["citizen"], world["card"]
+    second = kit.issue(world["authority"], type_key="sbk", holder_id=citizen.id_number, holder_name="张三")
+    material = Material.objects.get(code="ssc")
+    offered = certificates_offered(citizen, {"sbk", "sfz"})
+    assert offered["sbk"].identifier == picker_options(citizen, [material])["ssc"][0].identifier
+    assert "sfz" not in offered  # none held
+
+    certificate_status_change(identifier=card.identifier, action="revoke", reason="注销", actor=None)
+    invalidate_status_cache()
+    assert certificates_offered(citizen, {"sbk"})["sbk"].identifier == second.identifier
+    assert picker_options(citizen, [material])["ssc"][0].identifier == second.identifier

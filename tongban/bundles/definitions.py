@@ -20,6 +20,7 @@ from __future__ import annotations
 import graphlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -27,6 +28,9 @@ from tongban.bundles import error_codes as codes
 from tongban.bundles.constants import OnFailure, StepKind
 from tongban.bundles.external import adapter_for
 from tongban.core.errors import FieldError, InvalidInput
+
+if TYPE_CHECKING:
+    from tongban.bundles.models import BundleDefinition
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "bundles.json"
 ITEM_OUTPUTS = ("case_number",)
@@ -61,8 +65,32 @@ def step_item(step: dict):
     return item
 
 
+_definitions: dict[int, BundleDefinition] = {}
+
+
+def definition_current(key: str) -> BundleDefinition | None:
+    """The published version of a definition, or None. Which version is published is asked each
+    time (one indexed look-up of its id); the version itself is kept per process, since a saved
+    version never changes: a changed definition is a new version (``definition_save``)."""
+    from tongban.bundles.models import BundleDefinition
+
+    pk = (
+        BundleDefinition.objects.filter(key=key, published=True)
+        .order_by("-version")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if pk is None:
+        return None
+    definition = _definitions.get(pk)
+    if definition is None:
+        definition = _definitions[pk] = BundleDefinition.objects.get(pk=pk)
+    return definition
+
+
 def caches_clear() -> None:
     _items.clear()
+    _definitions.clear()
 
 
 def step_outputs(step: dict, item=None) -> tuple[str, ...]:

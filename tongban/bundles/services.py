@@ -26,7 +26,7 @@ from tongban.bundles.constants import (
     StepKind,
     StepStatus,
 )
-from tongban.bundles.definitions import step_item
+from tongban.bundles.definitions import definition_current, step_item
 from tongban.bundles.external import ExternalError, adapter_for
 from tongban.bundles.models import Bundle, BundleDefinition, BundleEvent, BundleStep
 from tongban.cases.constants import CaseStatus
@@ -42,8 +42,12 @@ def _now() -> datetime:
     return timezone.now()
 
 
+def _new_event(bundle: Bundle, action: str, message: str, step: str = "") -> BundleEvent:
+    return BundleEvent(bundle=bundle, step_key=step, action=action, message=message[:500], at=_now())
+
+
 def _event(bundle: Bundle, action: str, message: str, step: str = "") -> None:
-    BundleEvent.objects.create(bundle=bundle, step_key=step, action=action, message=message[:500], at=_now())
+    _new_event(bundle, action, message, step).save()
 
 
 def _applicant_value(applicant, name: str):
@@ -94,35 +98,40 @@ def missing_form_fields(definition: BundleDefinition, form: dict) -> list[FieldE
     return list(unique.values())
 
 
-def _applicant_certificate(applicant, type_key: str) -> str | None:
-    """The identifier of the applicant's newest valid certificate of a type, if they hold one
-    (remembered on the applicant object for the rest of the request)."""
+def _applicant_types(specs) -> dict[str, str]:
+    """The types of the applicant's own certificates the steps use (``applicant.<type>``), each with
+    the name of the first step that uses it."""
+    wanted: dict[str, str] = {}
+    for spec in specs:
+        for source in (spec.get("certificates") or {}).values():
+            if source.startswith("applicant."):
+                wanted.setdefault(source[10:], spec["name"])
+    return wanted
+
+
+def _applicant_certificates(applicant, type_keys) -> dict:
+    """The applicant's certificate of each type, as the picker would offer it (None when they hold no
+    valid one), remembered on the applicant object for the rest of the request: all the types a
+    submission needs are read in one query, and the rows are handed to the cases with the choices."""
+    from tongban.certificates.once_only import certificates_offered
+
     memo = applicant.__dict__.setdefault("_bundle_certificates", {})
-    if type_key in memo:
-        return memo[type_key]
-    from types import SimpleNamespace
-
-    from tongban.certificates.presenters import picker_options
-
-    wanted = SimpleNamespace(code="want", certificate_type=type_key)  # what the picker reads of a material
-    offered = picker_options(applicant, [wanted]).get("want", [])
-    memo[type_key] = offered[0].identifier if offered else None
-    return memo[type_key]
+    missing = set(type_keys) - set(memo)
+    if missing:
+        found = certificates_offered(applicant, missing)
+        memo.update({key: found.get(key) for key in missing})
+    return memo
 
 
 def _missing_certificates(definition: BundleDefinition, applicant) -> list[FieldError]:
     """The applicant's own certificates the steps will use (``applicant.<type>``) that they do not hold."""
     from tongban.certificates.models import CertificateType
 
-    wanted = {
-        source[10:]: spec["name"]
-        for spec in definition.steps
-        for source in (spec.get("certificates") or {}).values()
-        if source.startswith("applicant.")
-    }
+    wanted = _applicant_types(definition.steps)
+    held = _applicant_certificates(applicant, wanted)
     errors = []
     for type_key, step_name in sorted(wanted.items()):
-        if _applicant_certificate(applicant, type_key) is None:
+        if held[type_key] is None:
             name = (
                 CertificateType.objects.filter(key=type_key).values_list("name", flat=True).first()
                 or type_key
@@ -149,9 +158,7 @@ def bundle_submit(
     from tongban.cases import numbering
     from tongban.cases.forms_schema import validate_form
 
-    definition = (
-        BundleDefinition.objects.filter(key=definition_key, published=True).order_by("-version").first()
-    )
+    definition = definition_current(definition_key)
     if definition is None:
         raise NotFound(codes.NOT_FOUND, f"“一件事”{definition_key} 不存在。")
     if client_token:
@@ -202,27 +209,33 @@ def bundle_submit(
             submitted_at=now,
             client_token=client_token,
         )
-        BundleStep.objects.bulk_create(
-            [
-                BundleStep(bundle=bundle, key=spec["key"], name=spec["name"], kind=spec["kind"], sort=n)
-                for n, spec in enumerate(definition.steps)
-            ]
-        )
-        _event(bundle, "submit", f"提交“{definition.name}”申请，签署承诺。")
-        _start_ready(bundle, files=files or {}, strict=True, numbers=numbers)
+        # The steps are written once, as the first ones have started (no insert, re-read and update).
+        steps = {
+            spec["key"]: BundleStep(
+                bundle=bundle, key=spec["key"], name=spec["name"], kind=spec["kind"], sort=n
+            )
+            for n, spec in enumerate(definition.steps)
+        }
+        events = [_new_event(bundle, "submit", f"提交“{definition.name}”申请，签署承诺。")]
+        _, started_events = _start_ready(bundle, steps, files=files or {}, strict=True, numbers=numbers)
+        BundleStep.objects.bulk_create(steps.values())
+        BundleEvent.objects.bulk_create(events + started_events)
         audit.record(
             actor=applicant, action="bundle.submit", target=bundle, data={"definition": definition.key}
         )
-    _poke()
+    _poke_if_queued(steps.values())
     return bundle
 
 
-def _start_ready(bundle: Bundle, *, files: dict, strict: bool, numbers: dict | None = None) -> int:
-    """Starts every waiting step whose predecessors completed. ``strict`` (at submission): a step
-    that cannot start refuses the whole submission; later (asynchronously) it fails on its own."""
+def _start_ready(
+    bundle: Bundle, steps: dict[str, BundleStep], *, files: dict, strict: bool, numbers: dict | None = None
+) -> tuple[list[BundleStep], list[BundleEvent]]:
+    """Starts every waiting step whose predecessors completed: ``steps`` (by key, in order; locked or
+    not yet written) are changed in memory, and the steps changed and the events to record are
+    returned for the caller to write. ``strict`` (at submission): a step that cannot start refuses
+    the whole submission; later (asynchronously) it fails on its own."""
     specs = _step_specs(bundle.definition)
-    steps = {s.key: s for s in bundle.steps.select_for_update().order_by("sort")}
-    started = 0
+    changed, events = [], []
     for key, step in steps.items():
         if step.status != StepStatus.WAITING:
             continue
@@ -230,17 +243,25 @@ def _start_ready(bundle: Bundle, *, files: dict, strict: bool, numbers: dict | N
         if not all(steps[d].status == StepStatus.COMPLETED for d in after):
             continue
         spec = specs[key]
+        changed.append(step)
         if spec["kind"] == StepKind.EXTERNAL:
             step.status, step.started_at = StepStatus.QUEUED, _now()
-            step.save(update_fields=["status", "started_at"])
-            _event(
-                bundle, "queue", f"“{step.name}”已发起，等待{adapter_for(spec['adapter']).label}答复。", key
+            events.append(
+                _new_event(
+                    bundle,
+                    "queue",
+                    f"“{step.name}”已发起，等待{adapter_for(spec['adapter']).label}答复。",
+                    key,
+                )
             )
-            started += 1
             continue
+        number = (numbers or {}).get(key, "")
         try:
-            with transaction.atomic():
-                case = _submit_step_case(bundle, step, spec, files.get(key, ()), (numbers or {}).get(key, ""))
+            if strict:  # a refusal ends the whole transaction: no savepoint needed
+                case = _submit_step_case(bundle, step, spec, files.get(key, ()), number)
+            else:
+                with transaction.atomic():
+                    case = _submit_step_case(bundle, step, spec, files.get(key, ()), number)
         except TongbanError as exc:
             if strict:
                 raise InvalidInput(
@@ -250,14 +271,11 @@ def _start_ready(bundle: Bundle, *, files: dict, strict: bool, numbers: dict | N
                     details={"step": key},
                 ) from exc
             step.status, step.last_error = StepStatus.FAILED, f"无法发起：{exc.message}"[:500]
-            step.save(update_fields=["status", "last_error"])
-            _event(bundle, "fail", f"“{step.name}”无法发起：{exc.message}", key)
+            events.append(_new_event(bundle, "fail", f"“{step.name}”无法发起：{exc.message}", key))
             continue
         step.status, step.case, step.started_at = StepStatus.IN_PROGRESS, case, _now()
-        step.save(update_fields=["status", "case", "started_at"])
-        _event(bundle, "start", f"“{step.name}”已提交（办件 {case.number}）。", key)
-        started += 1
-    return started
+        events.append(_new_event(bundle, "start", f"“{step.name}”已提交（办件 {case.number}）。", key))
+    return changed, events
 
 
 def _submit_step_case(bundle: Bundle, step: BundleStep, spec: dict, files, number: str = ""):
@@ -272,12 +290,15 @@ def _submit_step_case(bundle: Bundle, step: BundleStep, spec: dict, files, numbe
         value = _resolve(source, form=bundle.form_data, outputs=bundle.outputs, applicant=bundle.applicant)
         if value not in (None, "", []):
             form[target] = value
+    held = _applicant_certificates(bundle.applicant, _applicant_types([spec]))
     choices = []
     for material, source in (spec.get("certificates") or {}).items():
         if source.startswith("applicant."):
-            identifier = _applicant_certificate(bundle.applicant, source[10:])
-        else:
-            identifier = _resolve(source, form={}, outputs=bundle.outputs, applicant=None)
+            cert = held[source[10:]]
+            if cert is not None:
+                choices.append(CertificateChoice(material, cert.identifier, consent=True, certificate=cert))
+            continue
+        identifier = _resolve(source, form={}, outputs=bundle.outputs, applicant=None)
         if identifier:
             choices.append(CertificateChoice(material, identifier, consent=True))
     return case_services.case_submit(
@@ -333,8 +354,10 @@ def bundle_advance(bundle_id: int) -> Bundle | None:
     """Looks at a bundle again: records what its steps' cases decided, starts what is ready now,
     and ends the bundle when nothing is left. Safe to call any number of times."""
     with transaction.atomic():
+        # Only the bundle's row is locked: not its definition's (every advance of a bundle of the same
+        # definition would wait for this one) nor its applicant's.
         bundle = (
-            Bundle.objects.select_for_update()
+            Bundle.objects.select_for_update(of=("self",))
             .select_related("definition", "applicant")
             .filter(pk=bundle_id)
             .first()
@@ -348,7 +371,6 @@ def bundle_advance(bundle_id: int) -> Bundle | None:
         steps = list(
             bundle.steps.select_for_update(of=("self",)).select_related("case__item").order_by("sort")
         )
-        changed = False
         for step in steps:
             if step.kind != StepKind.ITEM or step.status != StepStatus.IN_PROGRESS or step.case is None:
                 continue
@@ -369,7 +391,6 @@ def bundle_advance(bundle_id: int) -> Bundle | None:
                 _event(
                     bundle, status, f"“{step.name}”{StepStatus(status).label}：{error}".rstrip("："), step.key
                 )
-            changed = True
 
         stopped = [
             s for s in steps if s.status in (StepStatus.REJECTED, StepStatus.FAILED, StepStatus.CANCELLED)
@@ -381,18 +402,20 @@ def bundle_advance(bundle_id: int) -> Bundle | None:
         ):
             bundle.status = BundleStatus.PAUSED
             _event(bundle, "pause", f"“{stopped[0].name}”未能办结，其余环节暂停。")
-            changed = True
         for failed in stopped:
             for key in _dependents(specs, failed.key):
                 step = next(s for s in steps if s.key == key)
                 if step.status == StepStatus.WAITING:
                     step.status, step.last_error = StepStatus.BLOCKED, f"前序环节“{failed.name}”未能办结。"
                     step.save(update_fields=["status", "last_error"])
-                    changed = True
         bundle.save(update_fields=["outputs", "status"])
         if bundle.status == BundleStatus.RUNNING:
-            changed |= bool(_start_ready(bundle, files={}, strict=False))
-        steps = list(bundle.steps.all())
+            # The steps locked above, as they are now: not read again.
+            moved, events = _start_ready(bundle, {s.key: s for s in steps}, files={}, strict=False)
+            for step in moved:
+                step.save(update_fields=["status", "case", "started_at", "last_error"])
+            BundleEvent.objects.bulk_create(events)
+            _poke_if_queued(moved)
         if all(s.status == StepStatus.COMPLETED for s in steps):
             bundle.status, bundle.completed_at = BundleStatus.COMPLETED, _now()
             _event(bundle, "done", f"“{bundle.definition.name}”全部环节已办结。")
@@ -402,8 +425,6 @@ def bundle_advance(bundle_id: int) -> Bundle | None:
             _event(bundle, "end", "部分环节未能办结，本次“一件事”结束。")
         bundle.needs_advance = False
         bundle.save(update_fields=["status", "completed_at", "needs_advance"])
-    if changed:
-        _poke()
     return bundle
 
 
@@ -426,10 +447,14 @@ def _advance_quietly(bundle_id: int) -> None:
         logging.getLogger(__name__).exception("bundle %s: advance failed; the worker will retry", bundle_id)
 
 
-def _poke() -> None:
-    from tongban.exchange.worker import poke
+def _poke_if_queued(steps) -> None:
+    """Wakes the worker after the commit when a step now waits for an outside party (the worker calls
+    them). Nothing else of a bundle needs it: a wake-up for nothing costs the worker a cycle of
+    queries for every submission."""
+    if any(s.status == StepStatus.QUEUED for s in steps):
+        from tongban.exchange.worker import poke
 
-    transaction.on_commit(poke)
+        transaction.on_commit(poke)
 
 
 # --- Outside parties ---------------------------------------------------------------------------------

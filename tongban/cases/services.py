@@ -36,6 +36,7 @@ from tongban.cases.forms_schema import validate_form
 from tongban.cases.models import Case, CaseEvent, CaseMaterial, CorrectionNotice
 from tongban.catalogue.constants import ServiceMode, SubjectType
 from tongban.catalogue.models import ServiceItem
+from tongban.catalogue.selectors import item_materials
 from tongban.certificates.once_only import (
     CertificateChoice,
     certificate_uses_prepare,
@@ -44,6 +45,7 @@ from tongban.certificates.once_only import (
 from tongban.certificates.services import certificate_issue_for_case
 from tongban.core import audit, pii, workdays
 from tongban.core.errors import Conflict, FieldError, Forbidden, InvalidInput
+from tongban.core.inserts import rows_insert
 from tongban.notifications.services import notify
 
 A, S = CaseAction, CaseStatus
@@ -81,7 +83,7 @@ def _set_due(case: Case, start: date, days: int) -> None:
 def _check_uploads(
     item: ServiceItem, files: Iterable[Upload]
 ) -> list[tuple[object, uploads.InspectedUpload]]:
-    by_code = {m.code: m for m in _materials_of(item)}
+    by_code = {m.code: m for m in item_materials(item)}
     checked = []
     for up in files:
         material = by_code.get(up.material)
@@ -95,18 +97,10 @@ def _check_uploads(
     return checked
 
 
-def _materials_of(item: ServiceItem) -> list:
-    """The item's materials, read once per request (kept on the item object)."""
-    cached = getattr(item, "_materials_cache", None)
-    if cached is None:
-        cached = item._materials_cache = list(item.materials.all())
-    return cached
-
-
 def _check_required_materials(item: ServiceItem, checked, covered: frozenset[str] = frozenset()) -> None:
     """Every required material is uploaded, or covered by an electronic certificate (免提交)."""
     given = {m.code for m, _ in checked} | covered
-    missing = [m for m in _materials_of(item) if m.required and m.code not in given]
+    missing = [m for m in item_materials(item) if m.required and m.code not in given]
     if missing:
         names = "、".join(m.name for m in missing)
         raise InvalidInput(
@@ -151,7 +145,8 @@ def _store_materials(
         row.file.save("upload", inspected.file, save=False)
         saved.append((row.file.storage, row.file.name))
         rows.append(row)
-    return CaseMaterial.objects.bulk_create(rows)
+    rows_insert(rows)
+    return rows
 
 
 def _remember_relations(case: Case, **relations: list) -> None:
@@ -178,7 +173,7 @@ def _event(
     data=None,
     label: str = "",
 ) -> CaseEvent:
-    return CaseEvent.objects.create(
+    event = CaseEvent(
         case=case,
         action=action,
         from_status=from_status,
@@ -188,6 +183,8 @@ def _event(
         reason=reason,
         data=data or {},
     )
+    rows_insert([event])
+    return event
 
 
 def _notify_applicant(case: Case, action: str, reason: str = "") -> None:
@@ -300,7 +297,7 @@ def _create_case(
     )
     _set_due(case, _today(), INTAKE_LIMIT_WORKDAYS)
     with _files_removed_on_failure() as saved, transaction.atomic():
-        case.save()
+        rows_insert([case])
         materials = _store_materials(case, checked, round_no=0, actor=actor, saved=saved)
         uses = certificate_uses_record(case, certificate_uses) if certificate_uses else []
         event = _event(case, A.SUBMIT, "", actor, data=event_data)

@@ -108,8 +108,11 @@ def item_get(*, implementation_code: str) -> ServiceItem:
 
 
 def item_get_for_application(*, implementation_code: str) -> ServiceItem:
-    """The current version of an item that takes applications; a withdrawn item is refused."""
-    item = item_get(implementation_code=implementation_code)
+    """The current version of an item that takes applications, with its materials; a withdrawn item
+    is refused. Kept per process while the catalogue does not change (``catalogue.current``)."""
+    from tongban.catalogue.current import current_item
+
+    item = current_item(implementation_code, lambda code: item_get(implementation_code=code))
     if item.status != ItemStatus.PUBLISHED:
         raise Conflict(error_codes.ITEM_WITHDRAWN, "该事项已撤销，不再受理申请。")
     return item
@@ -122,8 +125,12 @@ def cities_with_items() -> list[Region]:
 
 
 def item_materials(item: ServiceItem) -> list[Material]:
-    """The item's materials in the order they are told to the applicant (一次告知)."""
-    return list(item.materials.all())
+    """The item's materials in the order they are told to the applicant (一次告知). Read once per
+    item object and kept on it (``catalogue.current`` keeps such objects between requests)."""
+    cached = getattr(item, "_materials_cache", None)
+    if cached is None:
+        cached = item._materials_cache = list(item.materials.all())
+    return cached
 
 
 def joint_counterpart(*, item: ServiceItem, city_code: str) -> ServiceItem | None:

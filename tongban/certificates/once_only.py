@@ -11,7 +11,7 @@ records its own result: it decides on what it checked itself.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -20,7 +20,7 @@ from tongban.certificates import error_codes as codes
 from tongban.certificates.access import can_hold
 from tongban.certificates.models import Certificate, CertificateUse
 from tongban.certificates.sdjwt import sdjwt_present
-from tongban.certificates.selectors import node_verifier
+from tongban.certificates.selectors import certificates_of, node_verifier, shown_status
 from tongban.certificates.verification import Verdict
 from tongban.core.errors import FieldError, InvalidInput
 
@@ -32,6 +32,9 @@ class CertificateChoice:
     material: str
     identifier: str
     consent: bool
+    # The certificate row itself (with its type), when the caller has just read it for this applicant:
+    # not read again. It is checked as any other choice (holder, type, validity).
+    certificate: Certificate | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,9 @@ def certificate_uses_prepare(*, applicant, item, choices: Iterable[CertificateCh
         if not choice.consent:
             refuse(codes.CONSENT_REQUIRED, f"使用证照代替“{material.name}”须先确认授权。")
             continue
-        cert = Certificate.objects.select_related("type").filter(identifier=choice.identifier).first()
+        cert = choice.certificate
+        if cert is None or cert.identifier != choice.identifier:
+            cert = Certificate.objects.select_related("type").filter(identifier=choice.identifier).first()
         if cert is None or not can_hold(applicant, cert):
             refuse(codes.NOT_HOLDER, "找不到您的这份证照。")
             continue
@@ -93,6 +98,28 @@ def certificate_uses_prepare(*, applicant, item, choices: Iterable[CertificateCh
     if errors:
         raise InvalidInput(errors[0].code, "所选电子证照不能用于本次申请。", errors=errors)
     return prepared
+
+
+def certificates_offered(user, type_keys: Iterable[str]) -> dict[str, Certificate]:
+    """For each type, the certificate of the user's that the picker offers first
+    (``presenters.picker_options``: the newest version of each, in serial order, valid now), all
+    types in one query; a type the user holds no valid certificate of is absent."""
+    type_keys = set(type_keys)
+    if not type_keys:
+        return {}
+    seen: set[tuple[str, str, int]] = set()
+    offered: dict[str, Certificate] = {}
+    now = datetime.now(UTC)
+    # A person holds a handful: sorted here rather than by the database (cheaper to build and plan).
+    held = certificates_of(user).filter(type__key__in=type_keys).order_by()
+    for cert in sorted(held, key=lambda c: (c.serial, -c.version)):
+        key = cert.type.key
+        if key in offered or (key, cert.issuer_code, cert.serial) in seen:
+            continue  # one already chosen, or an older version of one already looked at
+        seen.add((key, cert.issuer_code, cert.serial))
+        if shown_status(cert, now=now).code == "valid":
+            offered[key] = cert
+    return offered
 
 
 def certificate_uses_record(case, uses: Iterable[PreparedUse]) -> list[CertificateUse]:

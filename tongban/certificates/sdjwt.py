@@ -136,49 +136,77 @@ def _json_part(text: str, what: str, code: str) -> Any:
     other than the one the issuer signed fails there whatever it decodes to."""
     try:
         # UTF-8, as JWS (RFC 7515) and SD-JWT say; json.loads would also guess UTF-16 and UTF-32.
-        return orjson.loads(_lenient_bytes(text))  # UTF-8 only, checked
+        raw = text.encode("ascii")
+        return _loads(_a2b(raw.translate(_TO_STANDARD) + _PAD[len(raw) & 3]))  # UTF-8 only, checked
     except (ValueError, UnicodeError):
         raise SdJwtError(code, f"{what}不是 base64url 编码的 JSON。") from None
 
 
+# Headers repeat: one per issuing key and algorithm. Decoded once each (verification speed); a
+# parsed header is shared, so nobody may change it.
+_HEADERS: dict[str, Any] = {}
+_HEADERS_MAX = 256
+
+
+def _header_part(text: str, code: str) -> Any:
+    header = _HEADERS.get(text)
+    if header is None:
+        header = _json_part(text, "凭证头部", code)
+        if len(_HEADERS) >= _HEADERS_MAX:
+            _HEADERS.clear()
+        _HEADERS[text] = header
+    return header
+
+
 _RESERVED = frozenset({"_sd", "_sd_alg", "..."})
+_SD_KEYS = frozenset({"_sd", "_sd_alg"})
+# Padding for unpadded base64url by its length mod 4 (1 cannot be valid and fails to decode).
+_PAD = (b"", b"===", b"==", b"=")
+_loads = orjson.loads
+_a2b = binascii.a2b_base64
 
 
-def _is_disclosure(value: Any) -> bool:
-    return isinstance(value, list) and len(value) == 3 and isinstance(value[1], str)
+def _disclosures_read(disclosures: tuple[str, ...], code: str) -> dict[str, list]:
+    """Each disclosure's ``[salt, name, value]`` by its digest. Raises :class:`SdJwtError` with
+    ``code`` for a disclosure that is not one, or one shown twice.
 
-
-def _lenient_bytes(part: str) -> bytes:
-    """Base64url text → bytes, without the strict checks of ``b64u_decode``: used for parts whose
-    exact text a signature or a signed digest covers (verification speed)."""
-    return binascii.a2b_base64(part.encode("ascii").translate(_TO_STANDARD) + b"=" * (-len(part) % 4))
-
-
-def _disclosure_values(disclosures: tuple[str, ...], code: str) -> list:
-    """Each disclosure's ``[salt, name, value]``. Decoded as one JSON array when every text is an
-    array and the whole gives exactly one well-formed disclosure each (one parse instead of one per
-    disclosure: verification speed); anything else is decoded one by one for its own error."""
+    The values are decoded as one JSON array when every text is an array and the whole gives exactly
+    one well-formed disclosure each (one parse instead of one per disclosure); anything else is
+    decoded one by one for its own error. The digests are base64url-encoded in one call: each 32-byte
+    digest is followed by a zero byte, so every 33 bytes give 44 characters of which the first 43
+    are exactly that digest's unpadded encoding (verification speed)."""
+    texts, hashes = [], []
     try:
-        texts = [_lenient_bytes(d) for d in disclosures]
+        for disclosure in disclosures:
+            raw = disclosure.encode("ascii")
+            texts.append(_a2b(raw.translate(_TO_STANDARD) + _PAD[len(raw) & 3]))
+            hashes.append(_sha256(raw).digest())
     except (ValueError, UnicodeError):
         raise SdJwtError(code, "披露内容不是 base64url 编码的 JSON。") from None
+    encoded = _b2a(b"\0".join(hashes) + b"\0", newline=False).translate(_TO_URLSAFE).decode("ascii")
+    values = None
     if all(t[:1] == b"[" and t[-1:] == b"]" for t in texts):
         try:
-            values = orjson.loads(b"[" + b",".join(texts) + b"]")
+            values = _loads(b"[" + b",".join(texts) + b"]")
         except ValueError:
             values = None
-        if values is not None and len(values) == len(texts) and all(_is_disclosure(v) for v in values):
-            return values
-    values = []
-    for text in texts:
-        try:
-            value = orjson.loads(text)
-        except ValueError:
-            raise SdJwtError(code, "披露内容不是 base64url 编码的 JSON。") from None
-        if not _is_disclosure(value):
+    if values is None or len(values) != len(texts):
+        values = []
+        for text in texts:
+            try:
+                values.append(_loads(text))
+            except ValueError:
+                raise SdJwtError(code, "披露内容不是 base64url 编码的 JSON。") from None
+    by_digest = {}
+    at = 0
+    for value in values:
+        if type(value) is not list or len(value) != 3 or type(value[1]) is not str:
             raise SdJwtError(code, "披露内容应为 [盐值, 名称, 值]。")
-        values.append(value)
-    return values
+        by_digest[encoded[at : at + 43]] = value
+        at += 44
+    if len(by_digest) != len(values):
+        raise SdJwtError(code, "同一项披露内容出现了两次。")
+    return by_digest
 
 
 def sdjwt_parse(text: str, *, malformed: str, disclosure_invalid: str) -> ParsedSdJwt:
@@ -194,9 +222,9 @@ def sdjwt_parse(text: str, *, malformed: str, disclosure_invalid: str) -> Parsed
     jws = parts[0].split(".")
     if len(jws) != 3:
         raise SdJwtError(malformed, "不是电子证照凭证：签名部分应由三段组成。")
-    header = _json_part(jws[0], "凭证头部", malformed)
+    header = _header_part(jws[0], malformed)
     payload = _json_part(jws[1], "凭证内容", malformed)
-    if not isinstance(header, dict) or not isinstance(payload, dict):
+    if type(header) is not dict or type(payload) is not dict:
         raise SdJwtError(malformed, "不是电子证照凭证：头部和内容应为 JSON 对象。")
     try:
         signature = _b64u_decode(jws[2])
@@ -206,39 +234,34 @@ def sdjwt_parse(text: str, *, malformed: str, disclosure_invalid: str) -> Parsed
         raise SdJwtError(malformed, f"不支持的摘要算法“{payload.get('_sd_alg')}”。")
 
     disclosures = tuple(parts[1:-1])
-    values = _disclosure_values(disclosures, disclosure_invalid)
-    try:
-        digests = [_digest(d) for d in disclosures]
-    except UnicodeEncodeError:
-        raise SdJwtError(disclosure_invalid, "有一项披露内容不是 base64url。") from None
-    by_digest = {digest: (value[1], value[2]) for digest, value in zip(digests, values, strict=True)}
-    if len(by_digest) != len(digests):
-        raise SdJwtError(disclosure_invalid, "同一项披露内容出现了两次。")
+    by_digest = _disclosures_read(disclosures, disclosure_invalid)
 
-    used: list[str] = []
+    used: set[str] = set()
 
     def restore(obj: dict) -> dict:
-        out = {}
-        for key, value in obj.items():
-            if key == "_sd" or key == "_sd_alg":
-                continue
-            out[key] = restore(value) if type(value) is dict and "_sd" in value else value
-        digests = obj.get("_sd", ())
+        out = obj.copy()
+        digests = out.pop("_sd", ())
+        out.pop("_sd_alg", None)
+        for key, value in out.items():
+            if type(value) is dict and "_sd" in value:
+                out[key] = restore(value)
         if type(digests) is not list:
             raise SdJwtError(malformed, "凭证内容中的 _sd 应为数组。")
         for digest in digests:
             shown = by_digest.get(digest) if type(digest) is str else None
             if shown is None:
                 continue  # not disclosed: the holder kept it back
-            name = shown[0]
+            name = shown[1]
             if name in out or name in _RESERVED:
                 raise SdJwtError(disclosure_invalid, f"披露的“{name}”与凭证中已有的内容重名。")
-            out[name] = shown[1]
-            used.append(digest)
+            if digest in used:
+                raise SdJwtError(disclosure_invalid, "同一项披露内容在凭证中出现了两次。")
+            out[name] = shown[2]
+            used.add(digest)
         return out
 
     claims = restore(payload)
-    if len(set(used)) != len(by_digest) or len(used) != len(by_digest):
+    if len(used) != len(by_digest):
         raise SdJwtError(disclosure_invalid, "有一项披露内容不属于这份凭证（已被改动，或来自另一份凭证）。")
     return ParsedSdJwt(
         header=header,

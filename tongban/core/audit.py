@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tongban.core.context import current_origin
+from tongban.core.inserts import rows_insert
 from tongban.core.logging import mask_text
 from tongban.core.models import AuditEntry, AuditHead
 
@@ -177,7 +178,7 @@ def record(*, actor, action: str, target: models.Model | None = None, data: dict
         channel=origin.channel[:16],
         address=origin.address[:64],
     )
-    entry.save()
+    rows_insert([entry])  # an insert, as AuditEntry.save() insists
     transaction.on_commit(_seal_soon)
     return entry
 

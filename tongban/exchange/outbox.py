@@ -13,6 +13,7 @@ import logging
 from django.conf import settings
 from django.db import connection, transaction
 
+from tongban.core.inserts import rows_insert
 from tongban.exchange.envelope import NODE_CODE_TEXT, ORDERING_KEY_MAX, TYPE_MAX, TYPE_TEXT
 from tongban.exchange.models import OutboxMessage, OutboxSequence
 
@@ -34,9 +35,10 @@ def enqueue(*, recipient: str, type: str, payload: dict, ordering_key: str = "")
         )
     _check(recipient=recipient, type=type, payload=payload, ordering_key=ordering_key)
     seq = _next_seq(recipient=recipient, ordering_key=ordering_key) if ordering_key else 0
-    message = OutboxMessage.objects.create(
+    message = OutboxMessage(
         recipient=recipient, type=type, payload=payload, ordering_key=ordering_key, seq=seq
     )
+    rows_insert([message])
     transaction.on_commit(poke_relay)
     return message
 

@@ -8,6 +8,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from tongban.core.inserts import rows_insert
 from tongban.notifications.models import Notification
 
 log = logging.getLogger(__name__)
@@ -16,7 +17,8 @@ log = logging.getLogger(__name__)
 def notify(*, user, title: str, body: str, case=None) -> Notification | None:
     if user is None:
         return None
-    note = Notification.objects.create(user=user, case=case, title=title, body=body)
+    note = Notification(user=user, case=case, title=title, body=body)
+    rows_insert([note])
     if user.email:
         transaction.on_commit(lambda: _send_email(user.email, title, body))
     return note

@@ -174,7 +174,10 @@ class Command(BaseCommand):
         v.add_argument("--json", action="store_true", help='输出 {"valid", "reason", "identifier", "code"}')
         v.add_argument("--trust-list", metavar="PATH", help="信任锚发布的信任列表文件（离线核验）")
         v.add_argument(
-            "--anchor-key", metavar="B64U", action="append", help="信任锚公钥（可重复；默认本节点配置的）"
+            "--anchor-key",
+            metavar="B64U",
+            action="append",
+            help="信任锚公钥（可重复；默认本节点配置的）；以“-”开头的写成 --anchor-key=…",
         )
         v.add_argument(
             "--status-list",
