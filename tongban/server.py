@@ -37,6 +37,12 @@ def serve(*, host: str, port: int, workers: int, threads: int) -> None:
         def load(self):
             return application
 
+    from django.db import connections
+
+    # The workers are forked from this process: a database connection left open here (by --migrate,
+    # or by anything the app did while loading) would be shared by all of them, and their queries
+    # would mix on one socket. Each worker opens its own on its first request.
+    connections.close_all()
     _App().run()
 
 
