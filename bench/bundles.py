@@ -7,8 +7,10 @@ In one run (``python -m bench.bundles``, or :func:`main` from ``bench/run_all.py
     certificates, create the bundle and its steps, start the first step: a case whose material is the
     applicant's electronic identity card, verified), by one process and by two processes at once;
     target ≥ 200/s;
-(b) hand-over: the first step of each bundle is decided 准予 (issuing the 出生医学证明) and the time
-    from that decision's commit to the next step's case being submitted is measured; target p95 ≤ 1 s.
+(b) hand-over at that rate: while two processes submit bundles again at full speed, a reviewer
+    decides the first step of earlier bundles 准予 (issuing the 出生医学证明), ten decisions a second,
+    and the time from that decision's commit to the next step's case being submitted is measured;
+    target p95 ≤ 1 s.
 
 The work runs in child processes with their own Django set-up, so the caller's state is left alone.
 After loading, the tables are analysed (as autovacuum would have done on a node by then). Besides the
@@ -36,6 +38,7 @@ DB_URL = os.environ.get(
 DOC = REPO / "docs" / "benchmarks-bundles.md"
 APPLICANTS = 400
 SECONDS = 6.0
+DECISIONS_PER_S = 10  # decisions while the submissions run: (b)
 FORM = {
     "newborn_name": "周小满",
     "newborn_sex": "女",
@@ -179,27 +182,33 @@ def child_main() -> dict:
     # Two processes submitting at once (the machine has two cores).
     from django.db import connections
 
-    connections.close_all()
-    env = dict(os.environ, TONGBAN_KEY_DIR=str(work / "keys"))
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "bench.bundles", "--child-submit", str(i), "2"],
-            cwd=REPO,
-            env=env,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(2)
-    ]
-    parts = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
-    two = {
-        "per_s": sum(p["n"] / p["elapsed"] for p in parts),
-        "p99_ms": max(p["p99_ms"] for p in parts),
-        "cpu_ms": _mean([p["cpu_ms"] for p in parts]),
-        "db_cpu_ms": _mean([p["db_cpu_ms"] for p in parts]),
-    }
+    def submitting():
+        connections.close_all()
+        env = dict(os.environ, TONGBAN_KEY_DIR=str(work / "keys"))
+        return [
+            subprocess.Popen(
+                [sys.executable, "-m", "bench.bundles", "--child-submit", str(i), "2"],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(2)
+        ]
 
-    # Hand-over: decide the first step of bundles; the next step starts after the commit.
+    def collected(procs):
+        parts = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+        return {
+            "per_s": sum(p["n"] / p["elapsed"] for p in parts),
+            "p99_ms": max(p["p99_ms"] for p in parts),
+            "cpu_ms": _mean([p["cpu_ms"] for p in parts]),
+            "db_cpu_ms": _mean([p["db_cpu_ms"] for p in parts]),
+        }
+
+    two = collected(submitting())
+
+    # Hand-over at that rate: while two processes submit again at full speed, a reviewer decides the
+    # first step of earlier bundles (paced, as people decide); the next step starts after the commit.
     from tongban.accounts.services import staff_create
     from tongban.bundles.models import BundleStep
     from tongban.cases import services as case_services
@@ -207,18 +216,21 @@ def child_main() -> dict:
     first = list(
         BundleStep.objects.filter(key="birth_certificate", status="in_progress").select_related(
             "case__handling_org"
-        )[:200]
+        )[: int(SECONDS * DECISIONS_PER_S)]
     )
     reviewer = staff_create(
-        username="bench-reviewer",
+        username="reviewer-of-bench",  # not "bench…": those are the applicants
         password="Tongban-2026!",
         real_name="审批",
         organisation=first[0].case.handling_org,
         roles=["reviewer"],
     )
     handovers = []
+    procs = submitting()
+    time.sleep(1.0)  # the submitting processes are under way
     start = time.perf_counter()
-    for step in first:
+    for n, step in enumerate(first):
+        time.sleep(max(0.0, start + n / DECISIONS_PER_S - time.perf_counter()))
         case_services.case_accept(actor=reviewer, number=step.case.number)
         decided = time.perf_counter()
         case_services.case_decide(actor=reviewer, number=step.case.number, approve=True, reason="符合条件")
@@ -226,6 +238,7 @@ def child_main() -> dict:
         if nxt.status == "in_progress":
             handovers.append(time.perf_counter() - decided)
     rate = len(first) / (time.perf_counter() - start)
+    during = collected(procs)
     handovers.sort()
     return {
         "submit_one_process_per_s": round(one["n"] / one["elapsed"], 1),
@@ -243,6 +256,7 @@ def child_main() -> dict:
         if handovers
         else None,
         "decisions_per_s": round(rate, 1),
+        "submit_during_handover_per_s": round(during["per_s"], 1),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_average()],
         "machine": machine_info(),
@@ -263,8 +277,8 @@ def table(r: dict) -> str:
         (
             "(a) bundle submissions, 1 process",
             f"{r['submit_one_process_per_s']:,}/s (p99 {r['submit_one_process_p99_ms']} ms{_cpu(r, 'one_process')})",
-            "≥ 200/s",
-            ok(r["submit_one_process_per_s"] >= 200),
+            "—",
+            "—",
         ),
         (
             "(a) bundle submissions, 2 processes",
@@ -274,7 +288,8 @@ def table(r: dict) -> str:
         ),
         (
             "(b) hand-over: decision committed → next step's case submitted",
-            f"p50 {r['handover_p50_ms']} ms, p95 {r['handover_p95_ms']} ms ({r['handover_count']} of {r['handover_of']} at {r['decisions_per_s']} decisions/s)",
+            f"p50 {r['handover_p50_ms']} ms, p95 {r['handover_p95_ms']} ms ({r['handover_count']} of {r['handover_of']} "
+            f"at {r['decisions_per_s']} decisions/s, while 2 processes submitted {r['submit_during_handover_per_s']:,} bundles/s)",
             "p95 ≤ 1 s",
             ok(
                 r["handover_p95_ms"] is not None

@@ -263,6 +263,34 @@ def test_repeated_submission_with_the_same_token_gives_one_bundle(world):
     assert first.pk == again.pk and Bundle.objects.count() == 1
 
 
+def test_a_token_is_unique_per_applicant_in_the_database(world):
+    """Two submissions with one token at the same moment: the database keeps one (the second is
+    then handed the first); another applicant's token of the same text is theirs."""
+    from django.db import IntegrityError, transaction
+
+    from tests import factories as f
+
+    first = submit(world, client_token="abc")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Bundle.objects.create(
+            number="YJS-dup",
+            definition=first.definition,
+            applicant=world["citizen"],
+            form_data={},
+            consented_at=first.consented_at,
+            submitted_at=first.submitted_at,
+            client_token="abc",
+        )
+    other = bundle_submit(
+        applicant=f.citizen(name="李四"),
+        definition_key="qykb-test",
+        form_data=kit.FORM_DATA,
+        consent=True,
+        client_token="abc",
+    )
+    assert other.pk != first.pk and Bundle.objects.count() == 2
+
+
 def test_definitions_are_kept_per_version(world):
     bundle = submit(world)
     definition_save(kit.definition(name="企业开办（新版）"))
@@ -278,6 +306,33 @@ def test_a_new_version_is_used_by_the_next_submission_at_once(world):
     second = submit(world)
     assert (first.definition.version, second.definition.version) == (1, 2)
     assert Bundle.objects.get(pk=second.pk).definition.name == "企业开办（新版）"
+
+
+def test_a_withdrawn_step_item_refuses_the_next_submission_at_once(world):
+    """Step items are kept per process only while the catalogue does not change: a withdrawal, even
+    one written behind the services' back, stops the very next submission."""
+    from tongban.catalogue.constants import ItemStatus
+    from tongban.catalogue.models import ServiceItem
+
+    first = submit(world)
+    item = steps(first)["registration"].case.item
+    ServiceItem.objects.filter(pk=item.pk).update(status=ItemStatus.WITHDRAWN)
+    with pytest.raises(InvalidInput) as exc:
+        submit(world)
+    assert exc.value.code == codes.STEP_REFUSED and "不再办理" in exc.value.message
+    assert Bundle.objects.count() == 1
+
+
+def test_a_submission_checks_the_catalogue_once_for_all_its_steps(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    submit(world)  # the steps' items are read once and kept
+    with CaptureQueriesContext(connection) as ctx:
+        submit(world)
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert len([s for s in sql if "catalogue_generation" in s]) == 1
+    assert not [s for s in sql if '"catalogue_serviceitem"' in s and s.lstrip().startswith("SELECT")]
 
 
 def test_advancing_locks_the_bundle_not_its_definition_or_applicant(world):

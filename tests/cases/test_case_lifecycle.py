@@ -84,6 +84,19 @@ def test_case_number_check_character_catches_a_typo(world):
     assert not numbering.is_valid_number(typo)
 
 
+def test_numbers_taken_together_are_consecutive_and_never_given_again():
+    from datetime import date
+
+    day = date(2026, 11, 23)
+    first = numbering.allocate("340100", day)
+    several = numbering.allocate_many("340100", day, 3)
+    after = numbering.allocate("340100", day)
+    sequence = [int(n[14:20]) for n in [first, *several, after]]
+    assert sequence == list(range(sequence[0], sequence[0] + 5))
+    assert all(numbering.is_valid_number(n) for n in several)
+    assert numbering.allocate_many("340100", day, 0) == []
+
+
 def test_form_not_matching_schema_is_refused_and_nothing_is_written(world):
     before_files = media_files()
     with pytest.raises(InvalidInput) as exc:

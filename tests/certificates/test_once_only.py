@@ -185,3 +185,30 @@ def test_the_certificate_offered_for_a_type_is_the_pickers_first_valid_one(world
     invalidate_status_cache()
     assert certificates_offered(citizen, {"sbk"})["sbk"].identifier == second.identifier
     assert picker_options(citizen, [material])["ssc"][0].identifier == second.identifier
+
+
+def test_the_certificates_looked_at_for_an_application_are_the_ones_the_user_holds(world):
+    """The statement written once for applications finds what ``certificates_of`` finds: held
+    certificates and those from cases the user applied for, of the types asked, nobody else's."""
+    from tongban.certificates.once_only import _held_of_types
+    from tongban.certificates.selectors import certificates_of
+    from tongban.certificates.services import certificate_type_kept
+    from tongban.core import pii
+
+    citizen, authority = world["citizen"], world["authority"]
+    kit.issue(authority, type_key="jszz", holder_id=citizen.id_number, holder_name=citizen.real_name)
+    kit.issue(  # held by someone else, from a case the citizen applied for
+        authority,
+        type_key="sbk",
+        holder_name="李四",
+        applicant_id_hash=pii.lookup_hash(citizen.id_number, purpose="id_number"),
+    )
+    kit.issue(authority, type_key="sbk")  # nobody the citizen knows
+    for keys in ({"sbk"}, {"sbk", "jszz"}, {"jszz", "xwzs"}):
+        types = {t.pk: t for t in map(certificate_type_kept, keys)}
+        found = _held_of_types(citizen, types)
+        expected = certificates_of(citizen).filter(type__key__in=keys)
+        assert sorted(c.identifier for c in found) == sorted(c.identifier for c in expected)
+        assert all(c.type.key in keys and c.type_id == c.type.pk for c in found)
+    assert len(_held_of_types(citizen, {t.pk: t for t in map(certificate_type_kept, ["sbk"])})) == 2
+    assert certificate_type_kept("no-such-type") is None

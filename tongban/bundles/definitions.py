@@ -39,30 +39,27 @@ SOURCE_SCOPES = ("form.", "step.", "applicant.", "const:")
 APPLICANT_FIELDS = ("name", "phone")
 
 
-_items: dict[tuple, tuple[float, object]] = {}
-ITEM_CACHE_SECONDS = 30.0
-
-
-def step_item(step: dict):
-    """The published item (newest version) a step names, with its materials; kept per process for a
-    little while (every submission of a bundle looks at all of its steps' items)."""
-    import time
-
+def _step_item_read(key: tuple) -> object:
     from tongban.catalogue.models import ServiceItem
 
-    key = (step.get("item"), step.get("city"))
-    hit = _items.get(key)
-    if hit is not None and time.monotonic() - hit[0] < ITEM_CACHE_SECONDS:
-        return hit[1]
-    item = (
-        ServiceItem.objects.filter(basic_code=key[0], city_code=key[1], status="published")
+    _, basic_code, city_code = key
+    return (
+        ServiceItem.objects.filter(basic_code=basic_code, city_code=city_code, status="published")
         .select_related("authority")
         .prefetch_related("materials")
         .order_by("-version")
         .first()
     )
-    _items[key] = (time.monotonic(), item)
-    return item
+
+
+def step_item(step: dict):
+    """The published item (newest version) a step names, with its materials, or None. Kept per
+    process while the catalogue does not change (``catalogue.current``): a withdrawn item stops a
+    step from the next submission on. Wrap several look-ups in ``generation_pinned()`` to check the
+    catalogue once for all of them."""
+    from tongban.catalogue.current import current_item
+
+    return current_item(("bundle-step", step.get("item"), step.get("city")), _step_item_read)
 
 
 _definitions: dict[int, BundleDefinition] = {}
@@ -72,16 +69,23 @@ def definition_current(key: str) -> BundleDefinition | None:
     """The published version of a definition, or None. Which version is published is asked each
     time (one indexed look-up of its id); the version itself is kept per process, since a saved
     version never changes: a changed definition is a new version (``definition_save``)."""
+    from django.db import connections, router
+
     from tongban.bundles.models import BundleDefinition
 
-    pk = (
-        BundleDefinition.objects.filter(key=key, published=True)
-        .order_by("-version")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if pk is None:
+    connection = connections[router.db_for_read(BundleDefinition)]
+    q = connection.ops.quote_name
+    # Asked on every submission: a fixed statement, not a query built each time.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {q('id')} FROM {q(BundleDefinition._meta.db_table)} "
+            f"WHERE {q('key')} = %s AND {q('published')} ORDER BY {q('version')} DESC LIMIT 1",
+            [key],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
+    pk = row[0]
     definition = _definitions.get(pk)
     if definition is None:
         definition = _definitions[pk] = BundleDefinition.objects.get(pk=pk)
@@ -89,7 +93,6 @@ def definition_current(key: str) -> BundleDefinition | None:
 
 
 def caches_clear() -> None:
-    _items.clear()
     _definitions.clear()
 
 

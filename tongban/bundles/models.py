@@ -63,6 +63,14 @@ class Bundle(models.Model):
         verbose_name = _("一件事办件")
         verbose_name_plural = _("一件事办件")
         indexes = [models.Index(fields=["status", "submitted_at"], name="bundle_status_idx")]
+        constraints = [
+            # A repeated submission (a second click, a client's retry) finds the first one by this.
+            models.UniqueConstraint(
+                fields=["applicant", "client_token"],
+                condition=~models.Q(client_token=""),
+                name="unique_bundle_client_token",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number

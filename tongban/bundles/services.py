@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from stdnum.cn import uscc
 
@@ -30,8 +30,10 @@ from tongban.bundles.definitions import definition_current, step_item
 from tongban.bundles.external import ExternalError, adapter_for
 from tongban.bundles.models import Bundle, BundleDefinition, BundleEvent, BundleStep
 from tongban.cases.constants import CaseStatus
+from tongban.catalogue.current import generation_pinned
 from tongban.core import audit
 from tongban.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, TongbanError
+from tongban.core.inserts import rows_insert
 
 CASE_DONE = {CaseStatus.APPROVED, CaseStatus.ISSUED}
 CASE_REFUSED = {CaseStatus.REJECTED_INTAKE, CaseStatus.DENIED}
@@ -149,6 +151,7 @@ def _missing_certificates(definition: BundleDefinition, applicant) -> list[Field
 # --- Submitting -----------------------------------------------------------------------------------
 
 
+@generation_pinned()  # every step's item is looked at: the catalogue is checked once for all
 def bundle_submit(
     *, applicant, definition_key: str, form_data: dict, consent: bool, files=None, client_token: str = ""
 ):
@@ -161,10 +164,6 @@ def bundle_submit(
     definition = definition_current(definition_key)
     if definition is None:
         raise NotFound(codes.NOT_FOUND, f"“一件事”{definition_key} 不存在。")
-    if client_token:
-        earlier = Bundle.objects.filter(client_token=client_token, applicant=applicant).first()
-        if earlier is not None:
-            return earlier
     if applicant.kind not in ("citizen", "enterprise"):
         raise Forbidden(codes.STEP_REFUSED, "工作人员账户不能以申请人身份申请。")
     applicant.__dict__.pop("_bundle_certificates", None)  # looked up afresh for each submission
@@ -197,10 +196,39 @@ def bundle_submit(
     # Numbers are taken before the transaction: each takes the day's counter row for one statement,
     # instead of holding it locked until the whole bundle commits (every submission would queue).
     starting = [s["key"] for s in definition.steps if not s.get("after") and s["kind"] == StepKind.ITEM]
-    numbers = {key: numbering.allocate(settings.NODE_CODE, today) for key in starting}
-    bundle_number = "YJS" + numbering.allocate(settings.NODE_CODE, today)
+    taken = numbering.allocate_many(settings.NODE_CODE, today, len(starting) + 1)
+    bundle_number = "YJS" + taken[0]
+    numbers = dict(zip(starting, taken[1:], strict=True))
+    try:
+        bundle = _bundle_create(
+            applicant=applicant,
+            definition=definition,
+            form=form,
+            files=files,
+            client_token=client_token,
+            numbers=numbers,
+            bundle_number=bundle_number,
+            now=now,
+        )
+    except IntegrityError:
+        # The same token again (a second click, a client's retry, also at the same moment): not
+        # looked up before, as almost every submission is a first one; the unique constraint decides.
+        earlier = (
+            Bundle.objects.filter(client_token=client_token, applicant=applicant).first()
+            if client_token
+            else None
+        )
+        if earlier is None:
+            raise
+        return earlier
+    return bundle
+
+
+def _bundle_create(
+    *, applicant, definition, form, files, client_token, numbers, bundle_number, now
+) -> Bundle:
     with transaction.atomic():
-        bundle = Bundle.objects.create(
+        bundle = Bundle(
             number=bundle_number,
             definition=definition,
             applicant=applicant,
@@ -209,6 +237,7 @@ def bundle_submit(
             submitted_at=now,
             client_token=client_token,
         )
+        rows_insert([bundle])
         # The steps are written once, as the first ones have started (no insert, re-read and update).
         steps = {
             spec["key"]: BundleStep(
@@ -218,8 +247,8 @@ def bundle_submit(
         }
         events = [_new_event(bundle, "submit", f"提交“{definition.name}”申请，签署承诺。")]
         _, started_events = _start_ready(bundle, steps, files=files or {}, strict=True, numbers=numbers)
-        BundleStep.objects.bulk_create(steps.values())
-        BundleEvent.objects.bulk_create(events + started_events)
+        rows_insert(list(steps.values()))
+        rows_insert(events + started_events)
         audit.record(
             actor=applicant, action="bundle.submit", target=bundle, data={"definition": definition.key}
         )
@@ -227,6 +256,7 @@ def bundle_submit(
     return bundle
 
 
+@generation_pinned()
 def _start_ready(
     bundle: Bundle, steps: dict[str, BundleStep], *, files: dict, strict: bool, numbers: dict | None = None
 ) -> tuple[list[BundleStep], list[BundleEvent]]:
@@ -308,6 +338,7 @@ def _submit_step_case(bundle: Bundle, step: BundleStep, spec: dict, files, numbe
         files=files,
         certificates=choices,
         client_token=f"{bundle.number}:{step.key}",
+        token_is_new=True,  # the bundle's number is new, and a step starts once
         number=number,
     )
 

@@ -31,12 +31,20 @@ def allocate(node_code: str, day: date) -> str:
     for the whole submission; a submission that then fails leaves a gap in the sequence, which is
     harmless (numbers are unique, not dense).
     """
+    return allocate_many(node_code, day, 1)[0]
+
+
+def allocate_many(node_code: str, day: date, count: int) -> list[str]:
+    """``count`` consecutive numbers in the same one statement (a bundle takes its own and its first
+    steps' at once)."""
+    if count < 1:
+        return []
     table = CaseNumberCounter._meta.db_table
     sql = (
-        f"INSERT INTO {table} (node_code, day, last) VALUES (%s, %s, 1) "
-        f"ON CONFLICT (node_code, day) DO UPDATE SET last = {table}.last + 1 RETURNING last"
+        f"INSERT INTO {table} (node_code, day, last) VALUES (%s, %s, %s) "
+        f"ON CONFLICT (node_code, day) DO UPDATE SET last = {table}.last + %s RETURNING last"
     )
     with connections[router.db_for_write(CaseNumberCounter)].cursor() as cursor:
-        cursor.execute(sql, [node_code, day])
-        seq = cursor.fetchone()[0]
-    return format_number(node_code, day, seq)
+        cursor.execute(sql, [node_code, day, count, count])
+        last = cursor.fetchone()[0]
+    return [format_number(node_code, day, seq) for seq in range(last - count + 1, last + 1)]

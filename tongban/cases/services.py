@@ -336,6 +336,7 @@ def case_submit(
     partner_city: str = "",
     certificates: Iterable[CertificateChoice] = (),
     number: str = "",
+    token_is_new: bool = False,
 ) -> Case:
     """An applicant applies online (一表登记). Returns the new case, or the earlier one for a repeat token.
 
@@ -343,8 +344,10 @@ def case_submit(
     ``certificates``: the applicant's electronic certificates chosen, with consent, in place of
     materials (免提交); each is verified now and recorded with the case. ``number``: a case number
     already taken (``numbering.allocate``), for a caller whose own transaction is still open (a
-    bundle), so the day's counter row is not held locked until that transaction ends."""
-    if client_token:
+    bundle), so the day's counter row is not held locked until that transaction ends.
+    ``token_is_new``: the caller made ``client_token`` from something just created (a bundle's step),
+    so no earlier case can hold it and it is not looked up."""
+    if client_token and not token_is_new:
         earlier = Case.objects.filter(client_token=client_token).first()
         if earlier is not None:
             if earlier.applicant_id != applicant.pk:

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.db import connections, router
 
 from tongban.certificates import error_codes as codes
-from tongban.certificates.access import can_hold
-from tongban.certificates.models import Certificate, CertificateUse
+from tongban.certificates.access import can_hold, holder_hashes
+from tongban.certificates.models import Certificate, CertificateType, CertificateUse
 from tongban.certificates.sdjwt import sdjwt_present
-from tongban.certificates.selectors import certificates_of, node_verifier, shown_status
+from tongban.certificates.selectors import node_verifier, shown_status
 from tongban.certificates.verification import Verdict
 from tongban.core.errors import FieldError, InvalidInput
 
@@ -100,19 +101,53 @@ def certificate_uses_prepare(*, applicant, item, choices: Iterable[CertificateCh
     return prepared
 
 
+_HELD_SQL: dict[tuple[str, int, int], str] = {}
+
+
+def _held_of_types(user, types: dict[int, CertificateType]) -> list[Certificate]:
+    """The user's certificates (held, or from cases they applied for: ``selectors.certificates_of``)
+    of these types. Asked at every application that uses certificates: one statement per shape,
+    written once, instead of a query built and compiled each time; each row's type is the object
+    this process keeps."""
+    hashes = sorted(holder_hashes(user))
+    if not hashes:
+        return []
+    ids = sorted(types)
+    connection = connections[router.db_for_read(Certificate)]
+    shape = (connection.alias, len(hashes), len(ids))
+    sql = _HELD_SQL.get(shape)
+    if sql is None:
+        q = connection.ops.quote_name
+
+        def marks(n: int) -> str:
+            return ", ".join(["%s"] * n)
+
+        columns = ", ".join(q(f.column) for f in Certificate._meta.concrete_fields)
+        sql = _HELD_SQL[shape] = (
+            f"SELECT {columns} FROM {q(Certificate._meta.db_table)} "
+            f"WHERE ({q('holder_id_hash')} IN ({marks(len(hashes))}) "
+            f"OR {q('applicant_id_hash')} IN ({marks(len(hashes))})) AND {q('type_id')} IN ({marks(len(ids))})"
+        )
+    held = list(Certificate.objects.db_manager(connection.alias).raw(sql, [*hashes, *hashes, *ids]))
+    for cert in held:
+        cert.type = types[cert.type_id]
+    return held
+
+
 def certificates_offered(user, type_keys: Iterable[str]) -> dict[str, Certificate]:
     """For each type, the certificate of the user's that the picker offers first
     (``presenters.picker_options``: the newest version of each, in serial order, valid now), all
     types in one query; a type the user holds no valid certificate of is absent."""
-    type_keys = set(type_keys)
-    if not type_keys:
+    from tongban.certificates.services import certificate_type_kept
+
+    types = {t.pk: t for t in filter(None, map(certificate_type_kept, set(type_keys)))}
+    if not types:
         return {}
     seen: set[tuple[str, str, int]] = set()
     offered: dict[str, Certificate] = {}
     now = datetime.now(UTC)
     # A person holds a handful: sorted here rather than by the database (cheaper to build and plan).
-    held = certificates_of(user).filter(type__key__in=type_keys).order_by()
-    for cert in sorted(held, key=lambda c: (c.serial, -c.version)):
+    for cert in sorted(_held_of_types(user, types), key=lambda c: (c.serial, -c.version)):
         key = cert.type.key
         if key in offered or (key, cert.issuer_code, cert.serial) in seen:
             continue  # one already chosen, or an older version of one already looked at

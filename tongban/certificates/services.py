@@ -65,6 +65,14 @@ def _type(key: str) -> CertificateType:
     return ctype
 
 
+def certificate_type_kept(key: str) -> CertificateType | None:
+    """The type kept by this process (as issuing keeps it), or None when there is no such type."""
+    try:
+        return _type(key)
+    except NotFound:
+        return None
+
+
 def _check_holder(holder_id_type: str, holder_id: str) -> str:
     value = (holder_id or "").strip().upper()
     check = {HolderIdType.RESIDENT_ID: ric, HolderIdType.USCC: uscc}.get(holder_id_type)

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from tongban.exchange import error_codes as codes
 from tongban.exchange.canonical import CanonicalError, canonical_bytes, format_time, loads_strict, parse_time
@@ -335,6 +335,7 @@ def anchor_keys() -> list[bytes]:
 
 # (stored version, stored digest, anchor keys) → the verified list
 _cache: tuple[tuple, TrustList] | None = None
+_STATE_SQL = f"SELECT version, digest FROM {TrustListState._meta.db_table} WHERE id = %s"
 
 
 def invalidate_cache() -> None:
@@ -379,7 +380,10 @@ def installed_trust_list() -> TrustList:
     stored row does not change. Raises :class:`TrustListError` ``TRUST_LIST_MISSING`` (or a
     verification error when the stored document no longer verifies with the configured anchor keys)."""
     global _cache
-    row = TrustListState.objects.filter(pk=SINGLETON_ID).values_list("version", "digest").first()
+    # Asked on every verification: a fixed statement, not a query built each time.
+    with connections[router.db_for_read(TrustListState)].cursor() as cursor:
+        cursor.execute(_STATE_SQL, [SINGLETON_ID])
+        row = cursor.fetchone()
     if row is None or row[0] == 0:
         raise _missing()
     keys = anchor_keys()
