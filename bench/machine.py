@@ -71,7 +71,19 @@ def machine_info() -> dict:
         "python": platform.python_version(),
         "django": django.get_version(),
         "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "speed_ms": single_core_speed_ms(),
     }
+
+
+def single_core_speed_ms() -> float:
+    """Milliseconds one core takes for a fixed loop of Python (``sum(range(10**6))``, best of 5).
+
+    Machines of the same kind differ (one session's ran the same code about twice as fast as the
+    next one's), and one machine varies over a day: this number, printed with every result, says how
+    fast the core was when the result was measured, so results of two runs can be compared."""
+    import timeit
+
+    return round(min(timeit.repeat("sum(range(10**6))", number=5, repeat=5)) / 5 * 1e3, 2)
 
 
 # --- CPU accounting -------------------------------------------------------------------------------
@@ -342,7 +354,12 @@ def machine_section(m: dict) -> str:
         f"- CPU: {m['cpu_model']}, {m['cores']} cores; memory {m['memory_gib']} GiB; Linux {m['kernel']}\n"
         f"- {pg}\n"
         f"- Python {m['python']}, Django {m['django']}; run {m['date']}\n"
+        + (f"- {speed_line(m['speed_ms'])}\n" if m.get("speed_ms") else "")
     )
+
+
+def speed_line(ms: float) -> str:
+    return f"single-core speed when measured: `sum(range(10**6))` in {ms} ms (best of 5; lower is faster)"
 
 
 def run_child(module: str, *args: str, env: dict | None = None) -> dict:

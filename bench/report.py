@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bench.common import NOISY_CORES
 from bench.env import REPO, RESULTS_DIR
+from bench.machine import speed_line
 
 DOC = REPO / "docs" / "benchmarks.md"
 # Hand-written analysis (bottlenecks, proposed changes), copied into the document after the numbers.
@@ -175,7 +176,7 @@ def _machine(m: dict) -> list[str]:
         f"max_connections {pg.get('max_connections', '?')})",
         f"- Python {m['python']}, Django {m['django']}",
         f"- run at {m['date']}",
-    ]
+    ] + ([f"- {speed_line(m['speed_ms'])}"] if m.get("speed_ms") else [])
 
 
 def _all_runs(r: dict) -> list[dict]:

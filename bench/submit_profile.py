@@ -23,7 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROUNDS, PER_ROUND, WARM_UP = 3, 300, 50
+# ROUNDS / PER_ROUND: more rounds for a steadier best, or for a sampling profiler to watch longer.
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+PER_ROUND, WARM_UP = int(os.environ.get("PER_ROUND", "300")), 50
 
 
 def _setup():

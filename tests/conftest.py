@@ -22,6 +22,27 @@ def _no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _audit_sealer_stopped_before_the_database_goes(django_db_setup):
+    """The audit sealer thread may keep a connection to the test database; it must not be open when
+    the database is dropped."""
+    yield
+    from tongban.core import audit
+
+    audit.sealer_stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Before a test's fixtures are torn down, the audit sealer finishes and closes its connection.
+    A transactional test ends with a ``TRUNCATE`` of every table, in no fixed order; a sealer still
+    holding the head row while it reads the entries deadlocks with it (seen in CI)."""
+    from tongban.core import audit
+
+    audit.sealer_stop()
+    return (yield)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """Each test gets a new database; what a process caches about its database is forgotten between

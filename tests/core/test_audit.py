@@ -2,6 +2,7 @@
 
 import datetime as dt
 import threading
+import time
 import uuid
 
 import pytest
@@ -278,9 +279,45 @@ def test_committed_entries_are_sealed_in_the_background(monkeypatch):
     monkeypatch.setattr(audit, "SEAL_DELAY_SECONDS", 0.05)
     with transaction.atomic():
         entry = audit.record(actor=None, action="test.background")
-    timer = audit._timer
-    assert timer is not None
-    timer.join(timeout=30)
-    entry.refresh_from_db()
+    deadline = time.monotonic() + 30
+    while entry.seq is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        entry.refresh_from_db()
     assert entry.seq == 1
     assert audit.verify() == audit.AuditVerdict(ok=True, checked=1, first_broken_seq=None, reason="")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the sealing thread needs a shared database")
+def test_one_sealer_thread_per_process_keeps_sealing_and_stops_with_its_connection_closed(monkeypatch):
+    monkeypatch.setattr(audit, "SEAL_DELAY_SECONDS", 0.05)
+    audit.sealer_stop()  # one an earlier test started
+    sessions_before = _other_sessions()
+    entries = []
+    for k in range(3):
+        with transaction.atomic():
+            entries.append(audit.record(actor=None, action="test.background", data={"k": k}))
+        time.sleep(0.2)  # each commit after the previous seal: the same thread seals them all
+    sealer = audit._sealer
+    assert sealer is not None and sealer.thread.is_alive()
+    assert [t.name for t in threading.enumerate()].count("audit-sealer") == 1
+    deadline = time.monotonic() + 30
+    while AuditEntry.objects.filter(seq__isnull=True).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(AuditEntry.objects.values_list("seq", flat=True)) == [1, 2, 3]
+
+    with transaction.atomic():
+        audit.record(actor=None, action="test.background", data={"k": "last"})
+    audit.sealer_stop()
+    assert not sealer.thread.is_alive()
+    assert not AuditEntry.objects.filter(seq__isnull=True).exists()  # sealed on its way out
+    assert _other_sessions() <= sessions_before  # the thread's connection is closed
+
+
+def _other_sessions() -> set[int]:
+    """Backends of the test database other than this thread's (other tests' threads may hold some)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {pid for (pid,) in cursor.fetchall()}

@@ -77,7 +77,7 @@ class Bundle(models.Model):
 
 
 class BundleStep(models.Model):
-    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="steps")
+    bundle = models.ForeignKey(Bundle, on_delete=models.CASCADE, related_name="steps", db_index=False)
     key = models.CharField(max_length=64)
     name = models.CharField(_("环节"), max_length=100)
     kind = models.CharField(max_length=16, choices=StepKind.choices)

@@ -21,6 +21,7 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="handled_cases",
         verbose_name=_("办理单位"),
+        db_index=False,
     )
     # Where the applicant applied and follows the case; where the authority decides it.
     receiving_node = models.CharField(_("受理地节点"), max_length=6)
@@ -32,12 +33,18 @@ class Case(models.Model):
     )
 
     applicant = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,
     )
     applicant_name = models.CharField(_("申请人"), max_length=128)
     applicant_id_type = models.CharField(max_length=8, choices=IdType.choices)
     applicant_id_enc = models.TextField(editable=False)
-    applicant_id_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    # Not indexed: no look-up goes from an ID number to its cases (certificates keep their own).
+    applicant_id_hash = models.CharField(max_length=64, editable=False)
     applicant_phone_enc = models.TextField(blank=True, editable=False)
     # For 代收: the window clerk who checked identity and took the papers in, and their window.
     intake_clerk = models.ForeignKey(
@@ -193,7 +200,9 @@ class CaseMaterial(models.Model):
 class CorrectionNotice(models.Model):
     """一次性告知: one notice that lists everything the applicant must add or fix."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="correction_notices")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="correction_notices", db_index=False
+    )
     round = models.PositiveIntegerField()
     # [{"material": "<code or ''>", "name": "…", "reason": "…"}]
     items = models.JSONField()

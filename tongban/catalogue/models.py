@@ -94,7 +94,7 @@ class ServiceItem(models.Model):
 class Material(models.Model):
     """One thing an item needs (申请材料), told once and completely (一次告知)."""
 
-    item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="materials")
+    item = models.ForeignKey(ServiceItem, on_delete=models.CASCADE, related_name="materials", db_index=False)
     code = models.CharField(_("材料编码"), max_length=32)
     name = models.CharField(_("材料名称"), max_length=200)
     required = models.BooleanField(_("是否必需"), default=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -198,6 +199,21 @@ def _lock_head() -> AuditHead:
     return head
 
 
+def _write_seals(batch: list[AuditEntry]) -> None:
+    """One plain ``UPDATE`` per entry, sent together (``executemany``). ``bulk_update`` builds a
+    ``CASE`` per column over the whole batch: under load that expression tree cost about a tenth of
+    a web process's CPU (bench/findings.md, round 5), and the database compares n² times."""
+    meta = AuditEntry._meta
+    quote = connection.ops.quote_name
+    columns = [quote(meta.get_field(name).column) for name in ("seq", "prev_hash", "entry_hash")]
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{c} = %s' for c in columns)} "
+        f"WHERE {quote(meta.pk.column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(e.seq, e.prev_hash, e.entry_hash, e.pk) for e in batch])
+
+
 def _seal_batch() -> int:
     with transaction.atomic():
         head = _lock_head()
@@ -210,8 +226,7 @@ def _seal_batch() -> int:
             entry.seq, entry.prev_hash = seq, prev_hash
             entry.entry_hash = prev_hash = _entry_hash(entry)
         if batch:
-            # Small statements: an UPDATE of n rows by CASE costs n² comparisons in the database.
-            AuditEntry.objects.bulk_update(batch, ["seq", "prev_hash", "entry_hash"], batch_size=100)
+            _write_seals(batch)
             head.last_seq, head.last_hash = seq, prev_hash
             head.save(update_fields=["last_seq", "last_hash"])
     return len(batch)
@@ -228,34 +243,67 @@ def seal() -> int:
     return total
 
 
-_timer_lock = threading.Lock()
-_timer: threading.Timer | None = None
+_sealer_lock = threading.Lock()
+# This process's sealer thread and what wakes or stops it; a forked child starts its own.
+_sealer: _Sealer | None = None
+
+
+@dataclass
+class _Sealer:
+    pid: int
+    thread: threading.Thread
+    wake: threading.Event
+    stop: threading.Event
 
 
 def _seal_soon() -> None:
-    """After a commit that recorded entries: seal them (and whatever else is pending) shortly, in a
-    thread of this process, so no request waits for it. At most one timer per process."""
-    global _timer
+    """After a commit that recorded entries: have this process's sealer thread seal them (and
+    whatever else is pending) shortly, so no request waits for it."""
+    global _sealer
     if _in_memory_database():
         return  # another connection would not see this database: `seal()` is called explicitly
-    with _timer_lock:
-        if _timer is not None:
-            return
-        _timer = threading.Timer(SEAL_DELAY_SECONDS, _seal_in_background)
-        _timer.daemon = True  # a process that exits first leaves its entries to the next sealer
-        _timer.start()
+    with _sealer_lock:
+        if _sealer is None or _sealer.pid != os.getpid() or not _sealer.thread.is_alive():
+            wake, stop = threading.Event(), threading.Event()
+            # A daemon: a process that exits first leaves its entries to the next sealer.
+            thread = threading.Thread(
+                target=_sealer_loop, args=(wake, stop), name="audit-sealer", daemon=True
+            )
+            _sealer = _Sealer(os.getpid(), thread, wake, stop)
+            thread.start()
+        _sealer.wake.set()
 
 
-def _seal_in_background() -> None:
-    global _timer
-    with _timer_lock:
-        _timer = None
-    try:
-        seal()
-    except Exception:  # pending entries are sealed by the next run; `audit verify` reports them
-        logger.exception("sealing the audit log failed")
-    finally:
-        connection.close()  # this thread's own connection
+def _sealer_loop(wake: threading.Event, stop: threading.Event) -> None:
+    """One long-lived thread per process. While commits keep coming it keeps its database connection
+    between seals (a thread per seal opened and closed one every second under load); when a seal
+    finds nothing new committed meanwhile, it closes it."""
+    while not stop.is_set():
+        wake.wait()
+        stop.wait(SEAL_DELAY_SECONDS)
+        # Cleared before sealing: an entry committed from here on wakes the next round.
+        wake.clear()
+        try:
+            seal()
+        except Exception:  # pending entries are sealed by the next run; `audit verify` reports them
+            logger.exception("sealing the audit log failed")
+        finally:
+            if wake.is_set() and not stop.is_set():
+                connection.close_if_unusable_or_obsolete()
+            else:
+                connection.close()
+
+
+def sealer_stop(timeout: float = 30.0) -> None:
+    """Seals what is pending and ends this process's sealer thread (its connection closed): for a
+    test suite about to drop its database."""
+    global _sealer
+    with _sealer_lock:
+        sealer, _sealer = _sealer, None
+    if sealer is not None and sealer.pid == os.getpid():
+        sealer.stop.set()
+        sealer.wake.set()
+        sealer.thread.join(timeout)
 
 
 def _in_memory_database() -> bool:

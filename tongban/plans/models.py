@@ -79,7 +79,7 @@ class PlanTask(models.Model):
     """A numbered key task (重点任务), e.g. (15); where a plan has no (1) tasks, its （一） items."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="tasks")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="tasks", db_index=False)
     part = models.ForeignKey(PlanSection, on_delete=models.PROTECT, related_name="part_tasks")
     section = models.ForeignKey(
         PlanSection, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks"
@@ -156,7 +156,7 @@ class PlanImport(models.Model):
     """One import of a plan's document (history as rows): version 1 is the first, each re-import of an
     amended text adds one with what changed."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="imports")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="imports", db_index=False)
     version = models.PositiveIntegerField(_("版本"))
     source_name = models.CharField(_("来源文件"), max_length=255, blank=True)
     source_sha256 = models.CharField(max_length=64, blank=True)
@@ -181,7 +181,7 @@ class PlanImport(models.Model):
 class TaskAssignment(models.Model):
     """A unit responsible for a task: one lead unit (牵头) and any number of co-responsible ones."""
 
-    task = models.ForeignKey(PlanTask, on_delete=models.CASCADE, related_name="assignments")
+    task = models.ForeignKey(PlanTask, on_delete=models.CASCADE, related_name="assignments", db_index=False)
     organisation = models.ForeignKey(
         "regions.Organisation", on_delete=models.PROTECT, related_name="plan_assignments"
     )
@@ -265,7 +265,7 @@ class PlanSchedule(models.Model):
 class ReportingPeriod(models.Model):
     """One reporting period of a plan (a month or a quarter), with its due date in working days."""
 
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="periods")
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="periods", db_index=False)
     year = models.PositiveSmallIntegerField(_("年度"))
     seq = models.PositiveSmallIntegerField(_("期次"))  # month 1–12 or quarter 1–4
     key = models.CharField(_("期次编码"), max_length=8)  # "2024-03" or "2024-Q1"
@@ -296,11 +296,13 @@ class TaskReport(models.Model):
     Every change is a ``TaskReportEvent`` with a snapshot; the row holds the current version."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    task = models.ForeignKey(PlanTask, on_delete=models.PROTECT, related_name="reports")
+    task = models.ForeignKey(PlanTask, on_delete=models.PROTECT, related_name="reports", db_index=False)
     organisation = models.ForeignKey(
-        "regions.Organisation", on_delete=models.PROTECT, related_name="plan_reports"
+        "regions.Organisation", on_delete=models.PROTECT, related_name="plan_reports", db_index=False
     )
-    period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="reports")
+    period = models.ForeignKey(
+        ReportingPeriod, on_delete=models.PROTECT, related_name="reports", db_index=False
+    )
     status = models.CharField(_("推进状态"), max_length=16)  # constants.TaskStatus
     progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
     narrative = models.TextField(_("进展情况"), blank=True)
@@ -413,7 +415,9 @@ class ReportAttachment(models.Model):
 class IndicatorObservation(models.Model):
     """One value of an indicator, as of a date, with where it comes from and who recorded it."""
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="observations")
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="observations", db_index=False
+    )
     value = models.DecimalField(_("数值"), max_digits=20, decimal_places=6)
     observed_on = models.DateField(_("统计日期"))
     source = models.CharField(_("数据来源"), max_length=255)
@@ -471,7 +475,7 @@ class AssessmentRun(_Immutable):
 class AssessmentScore(_Immutable):
     """A unit's score in a run, with each component's numbers and the formula in words."""
 
-    run = models.ForeignKey(AssessmentRun, on_delete=models.PROTECT, related_name="scores")
+    run = models.ForeignKey(AssessmentRun, on_delete=models.PROTECT, related_name="scores", db_index=False)
     organisation = models.ForeignKey("regions.Organisation", on_delete=models.PROTECT, related_name="+")
     rank = models.PositiveIntegerField(_("名次"))
     score = models.DecimalField(_("得分"), max_digits=6, decimal_places=2)

@@ -117,7 +117,9 @@ class DocumentNumberCounter(models.Model):
     """Per unit and year, the last sequence used in a 发文字号. Taken inside the sign-off's transaction,
     so a sign-off that fails gives its number back: the sequence has no gaps."""
 
-    organisation = models.ForeignKey("regions.Organisation", on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(
+        "regions.Organisation", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     year = models.PositiveSmallIntegerField()
     last = models.PositiveIntegerField(default=0)
 
@@ -132,7 +134,9 @@ class Proposal(models.Model):
     """One suggestion (人大代表建议) or proposal (政协提案), e.g. 区政协五届一次会议第2号."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    jurisdiction = models.ForeignKey(Jurisdiction, on_delete=models.PROTECT, related_name="proposals")
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="proposals", db_index=False
+    )
     kind = models.CharField(_("类型"), max_length=24, choices=ProposalKind.choices)
     session = models.CharField(_("届次"), max_length=64)  # 区政协五届一次会议
     serial = models.PositiveIntegerField(_("编号"))  # 2 → 第2号
@@ -153,6 +157,7 @@ class Proposal(models.Model):
         on_delete=models.PROTECT,
         related_name="led_proposals",
         verbose_name=_("主办单位"),
+        db_index=False,
     )
     handed_over_on = models.DateField(_("交办日期"), null=True, blank=True)
     # The deadline in force: ``due_base`` is the calendar date (months after the start), ``due_date``
@@ -289,9 +294,13 @@ class HandOver(models.Model):
 class Assignment(models.Model):
     """A unit's part in a hand-over: lead or co-handler, and its response (签收 or 申请退回)."""
 
-    hand_over = models.ForeignKey(HandOver, on_delete=models.CASCADE, related_name="assignments")
+    hand_over = models.ForeignKey(
+        HandOver, on_delete=models.CASCADE, related_name="assignments", db_index=False
+    )
     proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="assignments")
-    organisation = models.ForeignKey("regions.Organisation", on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(
+        "regions.Organisation", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     role = models.CharField(_("角色"), max_length=8, choices=UnitRole.choices)
     status = models.CharField(
         _("签收状态"), max_length=20, choices=AssignmentStatus.choices, default=AssignmentStatus.PENDING
@@ -406,7 +415,7 @@ class Reply(models.Model):
 class ReplyVersion(models.Model):
     """Every saved draft of a reply, never changed: what the drafter wrote and what review said."""
 
-    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="versions")
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="versions", db_index=False)
     version = models.PositiveIntegerField()
     reply_class = models.CharField(max_length=8, blank=True)
     body = models.TextField()
@@ -497,7 +506,7 @@ class ProposalEvent(models.Model):
 class ProposalReminder(models.Model):
     """A reminder already sent: one per proposal, deadline and lead time, so re-runs send nothing."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="reminders")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="reminders", db_index=False)
     due_date = models.DateField()
     workdays_before = models.PositiveSmallIntegerField()
     sent_at = models.DateTimeField(auto_now_add=True)
@@ -547,7 +556,7 @@ class SearchDocument(models.Model):
     replies, segmented). Rows are appended, never rewritten: a process catches up by reading the rows
     after the last id it has seen (ADR 0007); ``superseded`` rows are compacted away."""
 
-    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+")
+    proposal = models.ForeignKey(Proposal, on_delete=models.CASCADE, related_name="+", db_index=False)
     terms = models.JSONField()  # {"长三角": 5, "一体化": 3, …}
     length = models.PositiveIntegerField()
     superseded = models.BooleanField(default=False)
