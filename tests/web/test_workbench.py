@@ -107,6 +107,52 @@ def test_queue_row_shows_the_deadline_and_the_badges(citizen_client, reviewer_cl
     assert local.strftime("%Y-%m-%d %H:%M") in row
 
 
+def test_queue_rows_escape_what_applicants_and_authorities_wrote(citizen_client, reviewer_client, item):
+    case = _submit(citizen_client, item)
+    Case.objects.filter(pk=case.pk).update(applicant_name='<script>alert("x")</script>&')
+    item.name = "<b>事项</b>"
+    item.save(update_fields=["name"])
+    page = reviewer_client.get(reverse("web:workbench")).content.decode()
+    row = page[page.index(f'value="{case.number}"') : page.index("</tr>", page.index(case.number))]
+    assert "<script>" not in page and "<b>事项" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;" in row
+    assert "&lt;b&gt;事项&lt;/b&gt;" in row
+    assert f'aria-label="选择 {case.number}"' in row
+    assert f'href="{reverse("web:wb_case", args=[case.number])}"' in row
+
+
+def test_queue_filter_keeps_what_was_chosen_and_typed(citizen_client, reviewer_client, item):
+    _submit(citizen_client, item)
+    page = reviewer_client.get(
+        reverse("web:workbench"), {"status": "submitted", "item": '<i>"'}
+    ).content.decode()
+    select = page[page.index('<select name="status"') : page.index("</select>")]
+    assert re.search(r'<option value="submitted" selected>已提交 \(1\)</option>', select)
+    assert select.count(" selected") == 1
+    assert 'value="&lt;i&gt;&quot;"' in page
+    unfiltered = reviewer_client.get(reverse("web:workbench")).content.decode()
+    assert '<option value="" selected>' in unfiltered
+
+
+def test_navigation_marks_the_current_page_only(reviewer_client):
+    page = reviewer_client.get(reverse("web:workbench")).content.decode()
+    current = re.findall(r'<a href="([^"]+)" aria-current="page">', page)
+    # The header's 工作台 and the workbench's own 办件队列 both lead here.
+    assert current == [reverse("web:workbench")] * 2
+    assert f'<a href="{reverse("web:home")}">' in page
+
+
+def test_a_staff_page_reads_the_organisation_with_the_user(reviewer_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reviewer_client.get(reverse("web:workbench"))
+    with CaptureQueriesContext(connection) as queries:
+        page = reviewer_client.get(reverse("web:workbench")).content.decode()
+    assert "subnav__who" in page
+    assert not [q["sql"] for q in queries if 'FROM "regions_organisation"' in q["sql"]]
+
+
 def test_workbench_is_forbidden_to_citizens(citizen_client, client):
     response = citizen_client.get(reverse("web:workbench"))
     assert response.status_code == 403

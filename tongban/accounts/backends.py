@@ -26,3 +26,12 @@ class LockoutAwareBackend(ModelBackend):
             return user
         login_failed(user)
         return None
+
+    def get_user(self, user_id):
+        """The signed-in user of a page, with their organisation in the same query: the workbench,
+        the header and every access check of a staff page look at it."""
+        try:
+            user = User._default_manager.select_related("organisation").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
