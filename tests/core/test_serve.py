@@ -129,3 +129,48 @@ def test_workers_forked_after_migrating_each_open_their_own_database_connection(
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def test_a_worker_with_every_thread_busy_leaves_new_connections_to_the_others():
+    """The threaded worker `tongban serve` runs: with a free thread it accepts at once; with all of
+    them busy it holds back for a short grace (an idle worker takes the connection meanwhile), then
+    accepts after all, so that no connection waits for long when every worker is busy."""
+    import logging
+    import selectors
+    import socket
+
+    from gunicorn.config import Config
+
+    from tongban import server
+
+    cfg = Config()
+    cfg.set("threads", 2)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    worker_class = server._balanced_thread_worker()
+    worker = worker_class(0, os.getpid(), [listener], None, 30, cfg, logging.getLogger("test"))
+    worker.in_flight, worker.busy_since, worker.nr_conns = 0, None, 0
+    worker.poller = selectors.DefaultSelector()
+    try:
+        clock = [1000.0]
+        worker.clock = lambda: clock[0]
+        worker.set_accept_enabled(True)
+        assert worker._accepting  # threads free: accepting
+        worker.in_flight = 2
+        worker.set_accept_enabled(False)
+        worker.set_accept_enabled(True)
+        assert not worker._accepting  # every thread busy: left to the other workers
+        clock[0] += server.BUSY_ACCEPT_GRACE_SECONDS / 2
+        worker.set_accept_enabled(True)
+        assert not worker._accepting
+        clock[0] += server.BUSY_ACCEPT_GRACE_SECONDS
+        worker.set_accept_enabled(True)
+        assert worker._accepting  # nobody took it within the grace: taken here
+        worker.in_flight = 1
+        worker.set_accept_enabled(False)
+        worker.set_accept_enabled(True)
+        assert worker._accepting and worker.busy_since is None
+    finally:
+        worker.poller.close()
+        listener.close()
