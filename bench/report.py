@@ -195,6 +195,41 @@ def _explained(plan: dict) -> str:
     return f"{plan['execution_ms']} ms" + (f" ({n} statements)" if n > 1 else "")
 
 
+def _per_request_ms(run: dict) -> tuple[float, float, float]:
+    """CPU per answered request in ms: server, PostgreSQL, and everything on the machine."""
+    c, n = run["cpu"], run["throughput_rps"] or 1
+    pg = c["postgres_cores"] + c.get("postgres_exited_cores", 0)
+    return (
+        round(c["server_cores"] / n * 1000, 2),
+        round(pg / n * 1000, 2),
+        round(c["machine_busy_cores"] / n * 1000, 2),
+    )
+
+
+def _floor_lines(floor: dict, best: dict, target: int) -> list[str]:
+    """The floor runs (``bench.floor``) beside the submissions, as CPU per request."""
+    cores = best["cpu"].get("cores", 2)
+    budget = round(cores / target * 1000, 2)
+    rows = [("`POST /bench-floor/read`: token, JSON, Base64, SHA-256", floor["read"])]
+    rows.append(("`POST /bench-floor/commit`: the same, then one row committed", floor["commit"]))
+    rows.append(("`POST /api/v1/cases`: the submission (best run)", best))
+    out = [
+        "The stack's floor: the same requests on a server of the same configuration and settings, "
+        "answered with the least work that still reads them as the product must (`bench/floor`). "
+        f"At {target}/s, {cores} cores leave **{budget} ms of CPU per request** for everything on the "
+        "machine (server, PostgreSQL, load generator).",
+        "",
+        "| answered by | throughput | p99 | server CPU / request | PostgreSQL CPU / request | machine CPU / request |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, run in rows:
+        server, pg, machine = _per_request_ms(run)
+        out.append(
+            f"| {label} | {run['throughput_rps']}/s | {run['p99_ms']} ms | {server} ms | {pg} ms | {machine} ms |"
+        )
+    return [*out, ""]
+
+
 def _submit_section(r: dict) -> list[str]:
     m, b = r["method"], r["best"]
     out = [
@@ -224,6 +259,8 @@ def _submit_section(r: dict) -> list[str]:
             f"stack) at {h['throughput_rps']}/s with p99 {h['p99_ms']} ms ({h['server']}, 16 clients).",
             "",
         ]
+    if r.get("floor"):
+        out += _floor_lines(r["floor"], b, r["targets"]["throughput_rps"])
     s = _sessions(b)
     if s:
         out += [f"Database sessions of the best run (average number at any moment): {s}.", ""]

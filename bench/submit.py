@@ -131,6 +131,42 @@ def _build(port: int, tokens: list[str], items, rng: random.Random, size: int) -
     return pool
 
 
+def _floor(ctx: Context, pool: list[bytes], pool_port: int) -> dict:
+    """The same requests answered by the stack's floor (``bench.floor``): read only, and read then
+    committed as one row, on a server of the default configuration with the node's settings."""
+    import psycopg
+
+    from bench import floor
+
+    with psycopg.connect(ctx.url, autocommit=True) as conn:
+        conn.execute(floor.CREATE_TABLE)
+    out = {}
+    try:
+        env = {**ctx.server_env, "DJANGO_SETTINGS_MODULE": "bench.floor.settings"}
+        with Server(ctx.configs[0], env, log_dir=ctx.log_dir) as server:
+            for path in ("read", "commit"):
+                requests = [
+                    r.replace(
+                        f"Host: 127.0.0.1:{pool_port}".encode(), f"Host: 127.0.0.1:{server.port}".encode(), 1
+                    ).replace(b"POST /api/v1/cases ", f"POST /bench-floor/{path} ".encode(), 1)
+                    for r in pool
+                ]
+                pause_between_runs()
+                out[path] = measured_run(
+                    ctx,
+                    server,
+                    requests,
+                    concurrency=CONCURRENCY,
+                    ok_status=(201,),
+                    label=f"floor /bench-floor/{path}",
+                    duration=ctx.duration / 2,
+                )
+    finally:
+        with psycopg.connect(ctx.url, autocommit=True) as conn:
+            conn.execute(floor.DROP_TABLE)
+    return out
+
+
 def run(ctx: Context) -> dict:
     from tongban.accounts.services import api_token_issue
 
@@ -194,6 +230,7 @@ def run(ctx: Context) -> dict:
             runs.append(
                 measured_run(ctx, server, pool, concurrency=CONCURRENCY, ok_status=(201,), label=NAME)
             )
+    floor = _floor(ctx, pool, prev_port)
     best = best_run(runs)
     default = runs[0]
     return {
@@ -215,6 +252,7 @@ def run(ctx: Context) -> dict:
         "targets": {"throughput_rps": TARGET_RPS, "p99_ms": TARGET_P99_MS},
         "runs": runs,
         "baseline": baseline,
+        "floor": floor,
         "best": best,
         "default": default,
         "pass": best["throughput_rps"] >= TARGET_RPS

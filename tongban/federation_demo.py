@@ -5,7 +5,7 @@ signing key, web process, worker and staff, under ``var/nodes/<code>/``. A trust
 ``var/federation/`` signs the trust list they all install. Idempotent: a second run reuses the
 databases, keys and accounts and publishes a new trust-list version.
 
-    tongban demo            start, print addresses and logins; Ctrl-C stops everything
+    tongban demo            start, print addresses and logins; Ctrl-C or SIGTERM stops everything
     tongban demo --detach   start in the background (pids in var/federation/pids.json)
     tongban demo --stop     stop what --detach started
     tongban demo --single   the one-node demo on :8000
@@ -175,29 +175,85 @@ def _wait_healthy(node: DemoNode, timeout: float = 60) -> None:
 
 
 def start(*, detach: bool) -> list[subprocess.Popen]:
+    """Starts every node's web process and worker and waits until they answer. If any step fails
+    (a port already taken, a node that never gets ready, Ctrl-C), what was started is stopped."""
     key = _anchor_key()
     procs = []
     logs = _var() / "federation" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    for node in demo_nodes():
-        env = node_env(node, key)
-        for role, args in (("web", ["serve", "--workers", "2", "--threads", "4"]), ("worker", ["worker"])):
-            log = open(logs / f"{node.code}-{role}.log", "ab")
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "tongban.cli", *args],
-                    env=env,
-                    cwd=REPO,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=detach,
-                )
-            )
-    for node in demo_nodes():
-        _wait_healthy(node)
-    for node in demo_nodes():
-        _cli("catalogue", "publish", env=node_env(node, key))
+    try:
+        for node in demo_nodes():
+            env = node_env(node, key)
+            for role, args in (
+                ("web", ["serve", "--workers", "2", "--threads", "4"]),
+                ("worker", ["worker"]),
+            ):
+                with open(logs / f"{node.code}-{role}.log", "ab") as log:
+                    procs.append(
+                        subprocess.Popen(
+                            [sys.executable, "-m", "tongban.cli", *args],
+                            env=env,
+                            cwd=REPO,
+                            stdout=log,
+                            stderr=subprocess.STDOUT,
+                            start_new_session=detach,
+                        )
+                    )
+        for node in demo_nodes():
+            _wait_healthy(node)
+        for node in demo_nodes():
+            _cli("catalogue", "publish", env=node_env(node, key))
+    except BaseException:
+        stop(procs)
+        raise
     return procs
+
+
+def stop(procs: list[subprocess.Popen], timeout: float = 15) -> None:
+    """Asks every process to stop (a node's gunicorn stops its own workers), then kills what is
+    still running after ``timeout`` seconds."""
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+# Ctrl-C, ``kill`` (SIGTERM, what process supervisors and ``timeout`` send) and a closed terminal
+# (SIGHUP) all stop every node: without this, SIGTERM ended only this process and left the nodes'
+# web processes and workers running, holding their ports.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def supervise(procs: list[subprocess.Popen]) -> int:
+    """Runs until a stop signal, or until a node process exits by itself; then stops them all.
+    Returns 0 after a stop signal, 1 when a process had exited on its own."""
+    previous = {sig: signal.signal(sig, _interrupted) for sig in STOP_SIGNALS}
+    code = 0
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        print("有节点进程意外退出，正在停止全部节点；请查看 var/federation/logs/。", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        print("\n正在停止……", flush=True)
+    finally:
+        # A second Ctrl-C or SIGTERM while stopping must not leave nodes behind.
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+        stop(procs)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return code
 
 
 ROLES = {
@@ -262,27 +318,20 @@ def main(argv: list[str]) -> int:
         return stop_detached()
     if (_fed_dir() / "pids.json").exists():
         stop_detached()
-    prepared = prepare()
-    if args.prepare_only:
-        return 0
-    procs = start(detach=args.detach)
+    # Until the nodes run, SIGTERM and SIGHUP stop this process as Ctrl-C does: start() then
+    # stops whatever it had started.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _interrupted)
+    try:
+        prepared = prepare()
+        if args.prepare_only:
+            return 0
+        procs = start(detach=args.detach)
+    except KeyboardInterrupt:
+        print("\n已停止。", file=sys.stderr)
+        return 130
     print_banner(prepared, detached=args.detach)
     if args.detach:
         (_fed_dir() / "pids.json").write_text(json.dumps([p.pid for p in procs]))
         return 0
-    try:
-        while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
-        print("有节点进程意外退出，正在停止全部节点；请查看 var/federation/logs/。", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("\n正在停止……")
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    return 0
+    return supervise(procs)

@@ -78,13 +78,7 @@ def federation(tmp_path_factory):
     try:
         yield clients
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except Exception:
-                p.kill()
+        fd.stop(procs)
         for k, v in old.items():
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
         logs = Path(workdir) / "federation" / "logs"
