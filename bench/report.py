@@ -225,7 +225,8 @@ def _floor_lines(floor: dict, best: dict, target: int) -> list[str]:
     for label, run in rows:
         server, pg, machine = _per_request_ms(run)
         out.append(
-            f"| {label} | {run['throughput_rps']}/s | {run['p99_ms']} ms | {server} ms | {pg} ms | {machine} ms |"
+            f"| {label}, {run['server']} | {run['throughput_rps']}/s | {run['p99_ms']} ms | {server} ms | {pg} ms "
+            f"| {machine} ms |"
         )
     return [*out, ""]
 
